@@ -1,0 +1,4 @@
+import pkg from '../package.json';
+
+export const TOOL = 'gpuvm-review';
+export const VERSION: string = pkg.version;
