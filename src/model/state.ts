@@ -1,0 +1,174 @@
+// The GPUVM object graph as the simulation sees it. Everything here is plain,
+// JSON-serialisable data: states are hashed for de-duplication, copied for
+// branching, and drawn by the webview.
+
+/** A fact the simulation may not know: undefined means "unknown". */
+export type Tri = boolean | undefined;
+
+/**
+ * A reference count. `n` counts the references the simulation knows exist;
+ * `extra` says others may exist that it cannot see (an object that came from a
+ * caller, a field, or a lookup). A put with n == 1 and extra set "may be the
+ * last"; one with n == 1 and extra clear "is the last".
+ */
+export interface Refs {
+  n: number;
+  extra: boolean;
+}
+
+export interface VmObj {
+  kind: 'vm';
+  id: string;
+  label: string;
+  resvProtected: Tri;
+  immediateMode: Tri;
+  state: 'live' | 'freed';
+  refs: Refs;
+  /** vm_bo ids on vm->extobj.list, vm->evict.list and vm->bo_defer. */
+  extobj: string[];
+  evict: string[];
+  deferred: string[];
+  /** Inserted drm_gpuva ids (the VA tree). */
+  vas: string[];
+  /** False for a VM the simulation did not create: its lists may hold entries it cannot see. */
+  listsKnown: boolean;
+}
+
+export interface GemObj {
+  kind: 'gem';
+  id: string;
+  label: string;
+  /** The VM whose resv this GEM shares when internal (VM-private). */
+  vm?: string;
+  /** internal: obj->resv == drm_gpuvm_resv(vm). false: external object with its own resv. */
+  internal: Tri;
+  state: 'live' | 'freed';
+  refs: Refs;
+  /** obj->gpuva.list: the vm_bos of this GEM (zombies are not on it). */
+  vmBos: string[];
+  listKnown: boolean;
+  /** known: made by this simulation; unknown: may be the same object as another unknown GEM. */
+  identity: 'known' | 'unknown';
+}
+
+export type VmBoState = 'detached' | 'registered' | 'zombie' | 'freed';
+
+export interface VmBoObj {
+  kind: 'vm_bo';
+  id: string;
+  label: string;
+  vm: string;
+  gem: string;
+  refs: Refs;
+  /**
+   * detached: from drm_gpuvm_bo_create, on no list; registered: on the GEM's gpuva list;
+   * zombie: refcount reached zero through a deferred put, waiting on bo_defer; freed.
+   */
+  state: VmBoState;
+  evicted: boolean;
+  /** Linked drm_gpuva ids (vm_bo->list.gpuva). */
+  vas: string[];
+  /** How the simulation came to know it. */
+  origin: 'create' | 'obtain' | 'external';
+  /** Its VM and GEM references are counted in their refs.n (false for external vm_bos). */
+  holdsCounted: boolean;
+  /** True when the simulation cannot see all of its lists (external object). */
+  unknownLists: boolean;
+}
+
+export interface VaObj {
+  kind: 'va';
+  id: string;
+  label: string;
+  vm?: string;
+  gem?: string;
+  inserted: boolean;
+  vmBo?: string;
+  state: 'live' | 'freed';
+  /** External VA: whether it is inserted/linked is not known. */
+  unknown: boolean;
+  /** Its VM reference (taken when inserted) is counted in the VM's refs.n. */
+  holdsCounted: boolean;
+}
+
+export type Obj = VmObj | GemObj | VmBoObj | VaObj;
+export type ObjKind = Obj['kind'];
+
+export type LockClass = 'dma_resv' | 'gpuva' | 'mutex' | 'spinlock';
+
+export interface HeldLock {
+  /** resv:<vm or gem id>, gpuva:<gem id>, mutex:<name>, spin:<name>. */
+  id: string;
+  cls: LockClass;
+  label: string;
+  /** direct call, a drm_exec context, or a scoped guard. */
+  via: 'direct' | 'exec' | 'guard';
+  /** Where it was taken (an origin tag given by the caller: a line, an IR node). */
+  origin?: string;
+}
+
+export interface ExecContext {
+  /** Where the execution context is (ioctl, run_job, workqueue, an sm_step callback ...). */
+  name: string;
+  /** Nesting depth of the DMA-fence signalling critical path (0: not in it). */
+  signalling: number;
+  /** Why we are in the signalling path: one entry per nesting level. */
+  signallingFrom: Array<{ origin?: string; label: string }>;
+  /** dma_fence_begin_signalling() calls not yet ended on this path. */
+  begins: number;
+  /** Atomic context depth (spinlocks, irq). */
+  atomic: number;
+}
+
+export interface ReferenceObligation {
+  /** References this code took and must release or hand on. */
+  count: number;
+  /** Where they were taken (origin tags), oldest first. */
+  origins: string[];
+  /** Human description of each acquisition. */
+  labels: string[];
+}
+
+export interface ModelState {
+  objects: Record<string, Obj>;
+  /** Handle (variable, field, scenario name) -> object id. */
+  names: Record<string, string>;
+  /** Handles that do not hold an object: a failed allocation or lookup. */
+  nullNames: Record<string, 'null' | 'err'>;
+  /** Object id -> references held by the simulated code. */
+  owned: Record<string, ReferenceObligation>;
+  locks: HeldLock[];
+  ctx: ExecContext;
+  /** A drm_exec context is active. */
+  exec: boolean;
+  /** Deferred puts made by this code (origins), for deferred-cleanup-missing. */
+  deferredPuts: Array<{ vm: string; vmBo: string; origin?: string; inSignalling: boolean }>;
+  /** Whether drm_gpuvm_bo_deferred_cleanup ran after the last deferred put, per VM. */
+  cleanedUp: Record<string, boolean>;
+  nextId: number;
+}
+
+export function emptyState(ctxName = 'process'): ModelState {
+  return {
+    objects: {},
+    names: {},
+    nullNames: {},
+    owned: {},
+    locks: [],
+    ctx: { name: ctxName, signalling: 0, signallingFrom: [], begins: 0, atomic: 0 },
+    exec: false,
+    deferredPuts: [],
+    cleanedUp: {},
+    nextId: 1,
+  };
+}
+
+/** Structured clone of a state (states are plain JSON). */
+export function cloneState(s: ModelState): ModelState {
+  return structuredClone(s);
+}
+
+/** A canonical string for de-duplication. Insertion order is deterministic per path, so JSON is enough. */
+export function stateKey(s: ModelState): string {
+  return JSON.stringify(s);
+}
