@@ -254,6 +254,7 @@ export class Working {
       if (r === 'same') return 'yes';
       if (r === 'maybe') best = 'maybe';
     }
+    if (best === 'no' && this.s.callerLocks && !this.s.released.includes(ref.id)) return 'maybe';
     return best;
   }
 
@@ -308,6 +309,12 @@ export class Working {
     if (ref.cls === 'spinlock') this.s.ctx.atomic++;
   }
 
+  /** A lock the caller holds when this function is entered (an assertion says so). */
+  holdOnEntry(ref: LockRef): void {
+    if (this.s.locks.some((l) => l.id === ref.id)) return;
+    this.s.locks.push({ id: ref.id, cls: ref.cls, label: ref.label, via: 'caller', origin: this.op.origin });
+  }
+
   release(ref: LockRef, how: string): void {
     let i = -1;
     for (let k = this.s.locks.length - 1; k >= 0; k--) {
@@ -319,6 +326,11 @@ export class Working {
       }
     }
     if (i < 0) {
+      if (this.s.callerLocks) {
+        // Releasing a lock the caller took: legal hand-off, but it is no longer held.
+        if (!this.s.released.includes(ref.id)) this.s.released.push(ref.id);
+        return;
+      }
       this.violate('lock-leak', `${how} releases ${ref.label}, which this path does not hold`);
       return;
     }
@@ -571,7 +583,8 @@ export class Working {
       this.uncertain = before;
       return;
     }
-    if (r === 'not-last') { this.uncertain = before; return; }
+    if (r === 'not-last') { this.uncertain = before; this.result = 'not-last'; return; }
+    this.result = 'last';
     const g = this.obj<GemObj>(b.gem);
     const vm = this.obj<VmObj>(b.vm);
     const may = this.uncertain ? 'may drop' : 'drops';
@@ -665,7 +678,12 @@ function resvOwner(w: Working, name: string): { ref: ReturnType<Working['resvOfV
 }
 
 function vmFlags(op: Op): Pick<VmObj, 'resvProtected' | 'immediateMode'> {
-  return { resvProtected: triOpt(op, 'resv_protected'), immediateMode: triOpt(op, 'immediate', 'staged') };
+  return { resvProtected: triOpt(op, 'resv_protected', 'unprotected'), immediateMode: triOpt(op, 'immediate', 'staged') };
+}
+
+/** The label an outside object is shown with (`label=` option, else its handle name). */
+function labelOpt(op: Op, fallback: string): string {
+  return typeof op.opts?.label === 'string' ? op.opts.label : fallback;
 }
 
 const HANDLERS: Record<string, Handler> = {
@@ -678,7 +696,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   vm_declare(w, op) {
     w.add<VmObj>({
-      kind: 'vm', id: w.newId('vm'), label: arg(op, 0), ...vmFlags(op),
+      kind: 'vm', id: w.newId('vm'), label: labelOpt(op, arg(op, 0)), ...vmFlags(op),
       state: 'live', refs: { n: 1, extra: true }, extobj: [], evict: [], deferred: [], vas: [], listsKnown: false,
     }, arg(op, 0));
   },
@@ -705,7 +723,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   gem_declare(w, op) {
     w.add<GemObj>({
-      kind: 'gem', id: w.newId('gem'), label: arg(op, 0), internal: triOpt(op, 'internal', 'external'), state: 'live',
+      kind: 'gem', id: w.newId('gem'), label: labelOpt(op, arg(op, 0)), internal: triOpt(op, 'internal', 'external'), state: 'live',
       refs: { n: 1, extra: true }, vmBos: [], listKnown: false, identity: 'unknown',
       ...(typeof op.opts?.vm === 'string' ? { vm: w.getKind(op.opts.vm, 'vm').id } : {}),
     }, arg(op, 0));
@@ -721,8 +739,24 @@ const HANDLERS: Record<string, Handler> = {
   vm_bo_declare(w, op) {
     const vm = w.getKind(arg(op, 0), 'vm');
     const g = w.getKind(arg(op, 1), 'gem');
-    const b = externalVmBo(w, vm, g, op.args[2] ?? `${g.label} vm_bo`);
-    w.bind(op.args[2] ?? op.result ?? b.label, b.id);
+    const name = op.args[2] ?? op.result ?? `${g.label} vm_bo`;
+    const b = externalVmBo(w, vm, g, name);
+    w.bind(name, b.id);
+    if (flag(op, 'detached')) {
+      // A preallocated vm_bo handed in by value (GpuVmBoAlloc): refcount one, on no list.
+      b.state = 'detached';
+      b.refs = { n: 1, extra: false };
+      b.unknownLists = false;
+    }
+    if (flag(op, 'owned')) w.own(b, `'${name}' (owned on entry)`);
+  },
+  va_assume_linked(w, op) {
+    const va = w.getKind(arg(op, 0), 'va');
+    const b = w.getKind(arg(op, 1), 'vm_bo');
+    if (!va.unknown || va.vmBo) return;
+    va.vmBo = b.id;
+    va.gem = b.gem;
+    if (!b.vas.includes(va.id)) b.vas.push(va.id);
   },
   va_declare(w, op) {
     const vm = w.getKind(arg(op, 0), 'vm');
@@ -799,6 +833,8 @@ const HANDLERS: Record<string, Handler> = {
       w.violate('prealloc-already-listed', `${w.what} is given vm_bo '${w.nameOf(pre)}', which is already on ${listed.join(' and ')}: it must be a fresh vm_bo from drm_gpuvm_bo_create()`);
     }
     const contract = flag(op, 'caller_locks') ? 'caller-locks' : flag(op, 'self_locks') ? 'self-locks' : w.cfg.obtainPrealloc;
+    // The caller's reference now belongs to the returned vm_bo: the preallocated handle must not be put.
+    if (res !== arg(op, 0)) w.s.consumed[arg(op, 0)] = { origin: op.origin, label: w.callText };
     if (contract === 'self-locks') {
       if (vm.immediateMode === false) {
         w.violate('obtain-mode-mismatch', `${w.what} on staged-mode VM '${vm.label}': it takes obj->gpuva.lock itself and WARNs unless the VM has DRM_GPUVM_IMMEDIATE_MODE`);
@@ -864,12 +900,12 @@ const HANDLERS: Record<string, Handler> = {
   },
 
   bo_put(w, op) {
-    if (w.isNull(arg(op, 0))) return;
+    if (w.isNull(arg(op, 0)) || putOfConsumed(w, arg(op, 0))) return;
     w.putVmBo(w.getKind(arg(op, 0), 'vm_bo'), w.what, 'plain', true);
   },
 
   bo_put_deferred(w, op) {
-    if (w.isNull(arg(op, 0))) return;
+    if (w.isNull(arg(op, 0)) || putOfConsumed(w, arg(op, 0))) return;
     const b = w.getKind(arg(op, 0), 'vm_bo');
     const vm = w.obj<VmObj>(b.vm);
     if (vm.immediateMode === false) {
@@ -1084,6 +1120,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   resv_lock(w, op) {
     const { ref } = resvOwner(w, arg(op, 0));
+    if (flag(op, 'entry')) { w.holdOnEntry(ref); return; }
     if (flag(op, 'trylock') || flag(op, 'interruptible')) {
       if (w.choose('lock', ['ok', 'fails'], () => (flag(op, 'trylock') ? 'the trylock fails' : 'the wait is interrupted')) === 'fails') {
         w.result = 'fail';
@@ -1096,13 +1133,19 @@ const HANDLERS: Record<string, Handler> = {
     const { ref } = resvOwner(w, arg(op, 0));
     w.release(ref, w.what);
   },
-  gpuva_lock(w, op) { w.acquire(w.gpuvaOf(w.getKind(arg(op, 0), 'gem')), w.what); },
+  gpuva_lock(w, op) {
+    const ref = w.gpuvaOf(w.getKind(arg(op, 0), 'gem'));
+    if (flag(op, 'entry')) w.holdOnEntry(ref); else w.acquire(ref, w.what);
+  },
   gpuva_unlock(w, op) {
     const g = w.getKind(arg(op, 0), 'gem');
     if (g.state === 'freed') w.violate('use-after-free', `${w.what} unlocks the gpuva.lock of GEM '${g.label}', which is freed`);
     w.release(w.gpuvaOf(g), w.what);
   },
-  mutex_lock(w, op) { w.acquire({ id: `mutex:${arg(op, 0)}`, cls: 'mutex', label: arg(op, 0) }, w.what); },
+  mutex_lock(w, op) {
+    const ref: LockRef = { id: `mutex:${arg(op, 0)}`, cls: 'mutex', label: arg(op, 0) };
+    if (flag(op, 'entry')) w.holdOnEntry(ref); else w.acquire(ref, w.what);
+  },
   mutex_unlock(w, op) { w.release({ id: `mutex:${arg(op, 0)}`, cls: 'mutex', label: arg(op, 0) }, w.what); },
   spin_lock(w, op) { w.acquire({ id: `spin:${arg(op, 0)}`, cls: 'spinlock', label: arg(op, 0) }, w.what); },
   spin_unlock(w, op) { w.release({ id: `spin:${arg(op, 0)}`, cls: 'spinlock', label: arg(op, 0) }, w.what); },
@@ -1149,12 +1192,24 @@ const HANDLERS: Record<string, Handler> = {
     const o = w.get(arg(op, 0));
     if (w.s.owned[o.id]) w.note(`'${arg(op, 0)}' forgotten: its reference is never released`);
   },
+  unbind(w, op) {
+    w.bindNull(arg(op, 0), flag(op, 'err') ? 'err' : 'null');
+  },
   alias(w, op) {
     const from = arg(op, 1);
     if (w.isNull(from)) { w.bindNull(arg(op, 0), w.s.nullNames[from]!); return; }
     w.bind(arg(op, 0), w.get(from).id);
   },
 };
+
+/** A put through a handle whose reference an API already took: a double put. */
+function putOfConsumed(w: Working, name: string): boolean {
+  const c = w.s.consumed[name];
+  if (!c) return false;
+  w.violate('vm-bo-double-put', `${w.what} puts '${name}', whose reference was already handed to ${c.label}`,
+    { related: [{ origin: c.origin, message: `the reference of '${name}' handed over here` }] });
+  return true;
+}
 
 function linkedVmBo(w: Working, va: VaObj): VmBoObj | undefined {
   if (!va.vmBo) {

@@ -37,8 +37,10 @@ export const OP_SPECS: readonly OpSpec[] = [
   S('gem_declare', ['label'], [], 'a GEM object that exists outside this code', { options: ['internal', 'external'] }),
   S('gem_get', ['gem'], ['drm_gem_object_get'], 'take a GEM reference'),
   S('gem_put', ['gem'], ['drm_gem_object_put'], 'drop a GEM reference; the last one frees the GEM'),
-  S('vm_bo_declare', ['vm', 'gem', 'label'], [], 'a vm_bo reference held outside this code (a parameter or field)', { optional: 1 }),
+  S('vm_bo_declare', ['vm', 'gem', 'label'], [], 'a vm_bo reference held outside this code (a parameter or field)',
+    { optional: 1, options: ['detached', 'owned'] }),
   S('va_declare', ['vm', 'label', 'gem', 'vm_bo'], [], 'a drm_gpuva that exists outside this code', { optional: 2 }),
+  S('va_assume_linked', ['va', 'vm_bo'], [], 'an outside drm_gpuva is linked to this vm_bo'),
 
   // vm_bo lifecycle
   S('bo_create', ['vm', 'gem'], ['drm_gpuvm_bo_create'], 'allocate a vm_bo on no list (refcount 1)', { result: 'vm_bo', options: ['fails'] }),
@@ -101,6 +103,7 @@ export const OP_SPECS: readonly OpSpec[] = [
   S('hand_on', ['handle'], [], 'hand the references held through this handle to someone else (stored, returned, moved)', { options: ['count'] }),
   S('forget', ['handle'], ['core::mem::forget', 'ManuallyDrop::new'], 'forget a handle without releasing its reference'),
   S('alias', ['label', 'handle'], [], 'make a second name for the same object'),
+  S('unbind', ['label'], [], 'the handle is now NULL (or an ERR_PTR)', { options: ['err'] }),
 ];
 
 export const OP_BY_NAME: ReadonlyMap<string, OpSpec> = new Map(OP_SPECS.map((s) => [s.name, s]));

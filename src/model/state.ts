@@ -101,8 +101,8 @@ export interface HeldLock {
   id: string;
   cls: LockClass;
   label: string;
-  /** direct call, a drm_exec context, or a scoped guard. */
-  via: 'direct' | 'exec' | 'guard';
+  /** direct call, a drm_exec context, a scoped guard, or held by the caller on entry. */
+  via: 'direct' | 'exec' | 'guard' | 'caller';
   /** Where it was taken (an origin tag given by the caller: a line, an IR node). */
   origin?: string;
 }
@@ -141,6 +141,16 @@ export interface ModelState {
   ctx: ExecContext;
   /** A drm_exec context is active. */
   exec: boolean;
+  /**
+   * The caller may hold locks this path cannot see (a helper or callback whose
+   * callers are unknown). Requirements ("X must be held") then get the benefit of
+   * the doubt; taking a lock never does.
+   */
+  callerLocks: boolean;
+  /** Locks this path released without having taken them (the caller's). */
+  released: string[];
+  /** Handles whose reference was handed to an API that took it (obtain_prealloc): name -> what took it. */
+  consumed: Record<string, { origin?: string; label: string }>;
   /** Deferred puts made by this code (origins), for deferred-cleanup-missing. */
   deferredPuts: Array<{ vm: string; vmBo: string; origin?: string; inSignalling: boolean }>;
   /** Whether drm_gpuvm_bo_deferred_cleanup ran after the last deferred put, per VM. */
@@ -157,6 +167,9 @@ export function emptyState(ctxName = 'process'): ModelState {
     locks: [],
     ctx: { name: ctxName, signalling: 0, signallingFrom: [], begins: 0, atomic: 0 },
     exec: false,
+    callerLocks: false,
+    released: [],
+    consumed: {},
     deferredPuts: [],
     cleanedUp: {},
     nextId: 1,
