@@ -12,7 +12,15 @@ const production = process.argv.includes('--production');
 const dist = join(root, 'dist');
 mkdirSync(dist, { recursive: true });
 
-const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', absWorkingDir: root };
+// web-tree-sitter's ESM build reads import.meta.url, which a CommonJS bundle does not have:
+// always bundle its CommonJS build (the WASM bytes are passed in, so nothing is located at run time).
+const cjsTreeSitter = {
+  name: 'web-tree-sitter-cjs',
+  setup(b) {
+    b.onResolve({ filter: /^web-tree-sitter$/ }, () => ({ path: require.resolve('web-tree-sitter') }));
+  },
+};
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', absWorkingDir: root, plugins: [cjsTreeSitter] };
 
 const builds = [
   esbuild.build({

@@ -6,6 +6,7 @@ import { TOOL, VERSION } from '../version';
 import { simulateFiles, type Io } from './simulate';
 
 const USAGE = `usage:
+  ${TOOL} check [--format text|json|sarif] [--config FILE] [--mode auto|immediate|staged] [--api upstream|series|asahi] PATH...
   ${TOOL} simulate [--format text|json] [--state] [--expect] FILE.gpuvm...
   ${TOOL} rules
   ${TOOL} --version
@@ -52,6 +53,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (typeof p === 'string') { io.err(`${TOOL}: ${p}\n${USAGE}`); return 2; }
   const known: Record<string, string[]> = {
     simulate: ['--format', '--state', '--expect'],
+    check: ['--format', '--config', '--mode', '--api', '--budget', '--no-trace'],
     rules: ['--format'],
   };
   const allowed = known[p.command];
@@ -65,6 +67,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       if (format === 'json') io.out(JSON.stringify(RULES, null, 2));
       else for (const r of RULES) io.out(`${r.id.padEnd(32)} ${r.severity.padEnd(8)} ${r.title}`);
       return 0;
+    }
+    case 'check': {
+      const { checkPaths } = await import('./check');
+      return checkPaths(p, io);
     }
     case 'simulate': {
       if (format !== 'text' && format !== 'json') { io.err(`${TOOL} simulate: --format is text or json`); return 2; }
