@@ -169,7 +169,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
     const node = fnNow.nodes[p.node];
     if (!node) continue;
     for (const q of step(p, node)) {
-      const key = `${stackSig(q.stack)}|${q.node}|${stateKey(q.state)}|${JSON.stringify(q.vars)}`;
+      const key = `${stackSig(q.stack)}|${q.node}|${keyOf(q.state)}|${varsKey(q.vars)}`;
       if (seen.has(key)) continue;
       seen.add(key);
       queue.push(q);
@@ -424,6 +424,20 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
 }
 
 const EMPTY: StepRecord['outcome'] = { violations: [], assumptions: [], notes: [], result: 'ok' };
+
+// Most steps (conditions, calls, unknown code) leave the state object as it is: key it once.
+const stateKeys = new WeakMap<ModelState, string>();
+function keyOf(s: ModelState): string {
+  let k = stateKeys.get(s);
+  if (k === undefined) { k = stateKey(s); stateKeys.set(s, k); }
+  return k;
+}
+const varsKeys = new WeakMap<Record<string, string>, string>();
+function varsKey(v: Record<string, string>): string {
+  let k = varsKeys.get(v);
+  if (k === undefined) { k = JSON.stringify(v); varsKeys.set(v, k); }
+  return k;
+}
 
 function stackSig(s: Stack): string {
   let out = '';
