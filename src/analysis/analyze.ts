@@ -13,6 +13,13 @@ import { DEFAULT_EXPLORE, explore, type ExploreConfig, type ExploreResult, type 
 import type { IrFile, IrFunction, IrNode, Span } from './ir';
 
 export interface AnalyzeOptions extends ContextOptions {
+  /**
+   * Results of an earlier run on (a previous version of) the same program: functions
+   * whose IR, context and callees did not change are reused, not re-explored.
+   */
+  reuse?: Map<string, FunctionResult>;
+  /** Checked between functions: stop early (the result is then partial). */
+  cancelled?: () => boolean;
   explore?: Partial<ExploreConfig>;
   /** The obtain_prealloc contract of the kernel the code targets. */
   obtainPrealloc?: ModelConfig['obtainPrealloc'];
@@ -32,12 +39,26 @@ export interface FunctionResult {
   explored?: ExploreResult;
   /** Rule@function#node keys of every violation, reported or not (callers use them to skip what is intrinsic). */
   intrinsic: string[];
+  /** What this result depends on: the function's IR (positions as lines/columns) and its context. */
+  hash: string;
+  ctxSig: string;
 }
 
 export interface ProgramResult {
   functions: FunctionResult[];
   findings: Finding[];
-  stats: { files: number; functions: number; analysed: number; states: number; ms: number; maxFunctionMs: number };
+  stats: { files: number; functions: number; analysed: number; reused: number; states: number; ms: number; maxFunctionMs: number };
+  /** Set when `cancelled()` stopped the run. */
+  cancelled?: boolean;
+}
+
+/** A fingerprint of a function's IR that ignores offsets (an edit above it shifts offsets, not lines). */
+export function functionHash(fn: IrFunction): string {
+  return JSON.stringify(fn, (k, v) => (k === 'startIndex' || k === 'endIndex' ? undefined : v));
+}
+
+function contextSig(ctx: FunctionContext, cfg: ModelConfig): string {
+  return JSON.stringify([ctx.signalling?.label, ctx.signalling?.fn?.id, ctx.atomic, ctx.callerLocks, ctx.vm, cfg]);
 }
 
 export function toRange(s: Span | undefined): Range {
@@ -56,19 +77,30 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
   let states = 0;
   let maxMs = 0;
   const relevant = gpuvmRelevant(p);
+  const recomputed = new Set<IrFunction>();
+  let reused = 0;
+  let cancelled = false;
 
   for (const fn of p.bottomUp()) {
-    const prev = opts.only && !opts.only.has(fn.id) ? opts.previous?.get(fn.id) : undefined;
-    if (prev) {
-      prev.intrinsic.forEach((k) => intrinsic.add(k));
-      results.push(prev);
-      continue;
-    }
+    if (opts.cancelled?.()) { cancelled = true; break; }
     const ctx = contexts.get(fn);
     const mode = modeFor(p, fn.file, opts);
     const cfg: ExploreConfig = { ...base, model: modelConfig(p, fn, opts) };
+    // Fingerprints only matter when a later run may reuse this result.
+    const hash = opts.reuse ? functionHash(fn) : '';
+    const ctxSig = contextSig(ctx, cfg.model);
+    const prev = opts.only && !opts.only.has(fn.id) ? opts.previous?.get(fn.id)
+      : opts.reuse?.get(fn.id);
+    // Reusable when nothing it depends on changed: its IR, its context, and every function it inlines.
+    if (prev && (opts.only || (prev.hash === hash && prev.ctxSig === ctxSig && !p.callees(fn).some((c) => recomputed.has(c))))) {
+      prev.intrinsic.forEach((k) => intrinsic.add(k));
+      results.push(prev);
+      reused++;
+      continue;
+    }
+    recomputed.add(fn);
     const fr: FunctionResult = {
-      fn, findings: [], context: ctx, contextLabel: contexts.describe(fn), modeLabel: modeLabel(mode.mode, mode.source), intrinsic: [],
+      fn, findings: [], context: ctx, contextLabel: contexts.describe(fn), modeLabel: modeLabel(mode.mode, mode.source), intrinsic: [], hash, ctxSig,
     };
     if (!relevant.has(fn)) { results.push(fr); continue; }
     const ex = explore(fn, ctx, p, cfg, intrinsic);
@@ -108,7 +140,8 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
   findings.sort(compareFindings);
   return {
     functions: results, findings,
-    stats: { files: files.length, functions: p.functions.length, analysed: results.filter((r) => r.explored).length, states, ms: Date.now() - t0, maxFunctionMs: maxMs },
+    stats: { files: files.length, functions: p.functions.length, analysed: results.filter((r) => r.explored).length - reused, reused, states, ms: Date.now() - t0, maxFunctionMs: maxMs },
+    ...(cancelled ? { cancelled } : {}),
   };
 }
 
