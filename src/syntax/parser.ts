@@ -2,7 +2,7 @@
 // code runs in Node (the CLI, the desktop extension host) and in a browser
 // (VS Code for the Web): whoever calls us says how to read a WASM file.
 
-import { Language, Parser, type Tree } from 'web-tree-sitter';
+import { Edit, Language, Parser, type Tree } from 'web-tree-sitter';
 
 export type WasmName = 'web-tree-sitter.wasm' | 'tree-sitter-rust.wasm' | 'tree-sitter-c.wasm';
 export type WasmLoader = (name: WasmName) => Promise<Uint8Array>;
@@ -43,3 +43,4 @@ export function parseText(parser: Parser, text: string, old?: Tree | null): Tree
 }
 
 export type { Tree, Parser, Language };
+export { Edit };
