@@ -46,6 +46,7 @@ export class App {
   private pos = 0;
   private drawn?: Drawn;
   private scrollPending = false;
+  private saveTimer?: ReturnType<typeof setTimeout>;
 
   constructor(private readonly root: HTMLElement, private readonly host: Host) {
     this.drawEmpty();
@@ -104,7 +105,8 @@ export class App {
     if (!path || !st) return;
     this.pos = pos;
     this.highlight(opts.focus);
-    this.save();
+    if (opts.reveal) this.save();
+    else this.saveSoon();
     this.host.post({ type: 'selectStep', pathId: path.id, step: st.index });
     if (opts.reveal && st.location) this.host.post({ type: 'reveal', file: st.location.file, range: st.location.range });
   }
@@ -117,7 +119,7 @@ export class App {
     if (pos === undefined || pos === this.pos) return;
     this.pos = pos;
     this.highlight(false);
-    this.save();
+    this.saveSoon();
   }
 
   copyText(): void {
@@ -140,7 +142,23 @@ export class App {
     this.host.post({ type: 'reveal', file: f.file, range: f.range });
   }
 
+  /**
+   * The state holds the whole view, and setState serializes it: for a long
+   * trace that is tens of milliseconds, too much for every arrow key. Moves
+   * are saved at most every 300 ms, and when the page goes away.
+   */
+  private saveSoon(): void {
+    if (this.saveTimer === undefined) this.saveTimer = setTimeout(() => this.save(), 300);
+  }
+
+  /** Saves now if a save is pending (the page is being hidden or unloaded). */
+  flush(): void {
+    if (this.saveTimer !== undefined) this.save();
+  }
+
   private save(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     const path = this.path;
     const step = path?.steps[this.pos]?.index;
     this.host.save({

@@ -22,6 +22,10 @@ window.addEventListener('message', (ev: MessageEvent<unknown>) => {
   if (isToWebview(ev.data)) app.handle(ev.data);
 });
 
+// A hidden webview may be torn down: keep the selection it had.
+window.addEventListener('pagehide', () => app.flush());
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') app.flush(); });
+
 const saved = vscode.getState();
 if (isState(saved)) app.restore(saved);
 vscode.postMessage({ type: 'ready' });
