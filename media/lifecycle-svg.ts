@@ -118,7 +118,7 @@ export function drawLifecycle(life: VmBoLife, stepNo: (pos: number) => number, o
   const now = h('p', { class: 'life-now' });
   const root = h('figure', { class: 'life' },
     h('figcaption', {}, h('span', { class: 'kind' }, 'vm_bo '), h('strong', {}, life.label), h('span', { class: 'facts' }, facts)),
-    h('div', { class: 'life-scroll' }, svg), now);
+    svg, now);
   return {
     root,
     highlight(pos: number) {
