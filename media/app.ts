@@ -64,9 +64,13 @@ export class App {
     if (state.view) this.show(state.view, state.pathId, state.step);
   }
 
-  /** A new simulation. Without an explicit path, stay on the same path if the new view still has it. */
+  /**
+   * A new simulation. Without an explicit path, a new run of the same function
+   * (after an edit) stays on the same path and step if it still has them.
+   */
   show(view: SimulationView, pathId?: string, step?: number): void {
-    const keep = this.view ? this.view.paths[this.pathIndex]?.id : undefined;
+    const rerun = this.view !== undefined && this.view.title === view.title && this.view.file === view.file;
+    const keep = rerun ? this.view?.paths[this.pathIndex]?.id : undefined;
     const byId = (id: string | undefined) => (id === undefined ? -1 : view.paths.findIndex((p) => p.id === id));
     let idx = byId(pathId);
     const kept = idx < 0 && byId(keep) >= 0;

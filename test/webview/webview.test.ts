@@ -221,6 +221,15 @@ describe('webview in headless Chromium', { skip: SKIP }, () => {
     const f = view.paths[1]!.findings[0]!;
     assert.deepEqual(await fp.messagesSince(m), [{ type: 'selectStep', pathId: 'found', step: 9 }, { type: 'reveal', file: f.file, range: f.range }]);
     assert.equal(await selectedStep(fp), 'step-9');
+
+    // A new run of the same function keeps the path and step; another function starts on its first path.
+    await fp.page.click('#step-5 .step-label');
+    await show(fp, multiPathView());
+    assert.equal(await fp.page.inputValue('#path-select'), '1');
+    assert.equal(await selectedStep(fp), 'step-5');
+    await show(fp, { ...multiPathView(), title: 'panthor_vm_exec' });
+    assert.equal(await fp.page.inputValue('#path-select'), '0');
+    assert.equal(await selectedStep(fp), 'step-15');
     await done(fp);
   });
 
