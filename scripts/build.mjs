@@ -1,7 +1,7 @@
 // Bundles the CLI, the extension (Node and browser) and the webview with
 // esbuild, and copies the tree-sitter WASM files next to them.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, existsSync, chmodSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, existsSync, chmodSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
 const production = process.argv.includes('--production');
 const dist = join(root, 'dist');
+// Start clean: a stale file (an old source map) must not end up in the package.
+rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
 // web-tree-sitter's ESM build reads import.meta.url, which a CommonJS bundle does not have:
