@@ -4,6 +4,7 @@
 // in one go and cleared on close.
 
 import * as vscode from 'vscode';
+import { applyCustomizations, type Customization } from '../analysis/severity';
 import type { Finding } from '../model/finding';
 import { DocumentModel, type AnalysisRun } from '../editor/document';
 import { Scheduler, type CancelToken } from '../editor/scheduler';
@@ -149,7 +150,7 @@ export class Analyzer implements vscode.Disposable {
     for (const p of settings.problems) this.log.warn(`settings: ${p}`);
     const t0 = performance.now();
     if (languageOf(doc) === 'gpuvm') {
-      this.runScenario(doc, key, t0);
+      this.runScenario(doc, key, t0, settings.review.customizations ?? []);
       return;
     }
     const m = this.models.get(key);
@@ -169,14 +170,14 @@ export class Analyzer implements vscode.Disposable {
     this.emitter.fire({ uri: doc.uri, ms, findings: run.findings.length, functions: run.ir.functions.length, incomplete: run.result.functions.some((f) => f.explored?.incomplete) });
   }
 
-  private runScenario(doc: vscode.TextDocument, key: string, t0: number): void {
+  private runScenario(doc: vscode.TextDocument, key: string, t0: number, customizations: Customization[]): void {
     const version = doc.version;
     const text = doc.getText();
     const diags: vscode.Diagnostic[] = [];
     let result: SimulationResult | undefined;
     try {
       result = runScenario(parseScenario(text, key));
-      for (const f of result.findings) diags.push(toDiagnostic(f, doc.uri, this.extensionUri, (file) => (file === key ? doc.uri : undefined)));
+      for (const f of applyCustomizations(result.findings, customizations)) diags.push(toDiagnostic(f, doc.uri, this.extensionUri, (file) => (file === key ? doc.uri : undefined)));
       for (const e of result.expectations) {
         if (e.met) continue;
         const line = e.expectation.line - 1;
