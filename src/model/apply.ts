@@ -515,21 +515,34 @@ export class Working {
 
   /** drm_gpuvm_bo_destroy: off every list, vm_bo_free, VM put, GEM put. */
   destroyVmBo(b: VmBoObj, how: string): void {
+    this.unlistVmBo(b);
+    this.freeVmBo(b, how);
+    if (b.holdsCounted) {
+      this.vmPut(this.obj<VmObj>(b.vm), how, true);
+      this.gemPut(this.obj<GemObj>(b.gem), how, true);
+    }
+  }
+
+  /** Take a vm_bo off every list it is on: extobj, evict, bo_defer and its GEM's gpuva list. */
+  unlistVmBo(b: VmBoObj): void {
     const vm = this.obj<VmObj>(b.vm);
     removeFrom(vm.extobj, b.id);
     removeFrom(vm.evict, b.id);
     removeFrom(vm.deferred, b.id);
     removeFrom(this.obj<GemObj>(b.gem).vmBos, b.id);
+  }
+
+  /** ops->vm_bo_free (or kfree): the vm_bo's memory is gone; its VM and GEM references are not dropped yet. */
+  freeVmBo(b: VmBoObj, how: string): void {
     this.runVmBoFree(b, how);
     b.state = 'freed';
     this.note(`vm_bo '${this.nameOf(b)}' destroyed`);
-    if (b.holdsCounted) {
-      this.vmPut(vm, how, true);
-      this.gemPut(this.obj<GemObj>(b.gem), how, true);
-    }
   }
 
-  /** drm_gpuvm_bo_into_zombie: refcount zero under gpuva.lock; off the GEM list. */
+  /**
+   * drm_gpuvm_bo_into_zombie: refcount zero under gpuva.lock; off the GEM list
+   * (and off extobj/evict unless RESV_PROTECTED). deferZombie() must follow.
+   */
   intoZombie(b: VmBoObj): void {
     const vm = this.obj<VmObj>(b.vm);
     removeFrom(this.obj<GemObj>(b.gem).vmBos, b.id);
@@ -540,6 +553,11 @@ export class Working {
       this.note(`zombie vm_bo '${this.nameOf(b)}' stays on the ${vm.extobj.includes(b.id) ? 'extobj' : 'evict'} list until deferred cleanup (RESV_PROTECTED)`);
     }
     b.state = 'zombie';
+  }
+
+  /** drm_gpuvm_bo_defer_zombie_cleanup: llist_add of a zombie to vm->bo_defer. */
+  deferZombie(b: VmBoObj): void {
+    const vm = this.obj<VmObj>(b.vm);
     vm.deferred.push(b.id);
     this.s.deferredPuts.push({ vm: vm.id, vmBo: b.id, origin: this.op.origin, inSignalling: this.signalling });
     this.s.cleanedUp[vm.id] = false;
@@ -609,6 +627,7 @@ export class Working {
         }
       }
       this.intoZombie(b);
+      this.deferZombie(b);
     }
     this.uncertain = before;
   }
