@@ -18,6 +18,8 @@ export interface DriverCallbacks {
   vmBoFreeTakesResv: boolean;
   /** What it is called in the driver, for messages. */
   vmBoFreeName?: string;
+  /** ops->vm_bo_free drops the pin the vm_bo holds on its GEM (panthor_vm_bo_free after the deferred-cleanup series). */
+  vmBoFreeUnpins?: boolean;
 }
 
 export interface ModelConfig {
@@ -28,6 +30,17 @@ export interface ModelConfig {
    */
   obtainPrealloc: 'self-locks' | 'caller-locks';
   callbacks: DriverCallbacks;
+  /**
+   * drm_gpuvm_bo_defer_free: the kernel releases gpuva.lock and then adds the
+   * zombie to bo_defer ('unlock-then-add'); 'add-then-unlock' is the order the
+   * kernel comment warns against. Only another thread can tell them apart.
+   */
+  deferFree?: 'unlock-then-add' | 'add-then-unlock';
+  /**
+   * drm_gpuvm_prepare_objects_locked / validate_locked skip zombies
+   * (drm_gpuvm_bo_is_zombie). false models a kernel without that check.
+   */
+  zombieCheck?: boolean;
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {
@@ -504,6 +517,7 @@ export class Working {
   runVmBoFree(b: VmBoObj, how: string): void {
     const cb = this.cfg.callbacks;
     const name = cb.vmBoFreeName ?? 'ops->vm_bo_free';
+    if (cb.vmBoFreeUnpins) this.unpin(this.obj<GemObj>(b.gem), `${name} unpins GEM '${this.obj<GemObj>(b.gem).label}'`);
     if (!cb.vmBoFreeTakesResv) return;
     const g = this.obj<GemObj>(b.gem);
     const ref = this.resvOfGem(g);
@@ -562,6 +576,14 @@ export class Working {
     this.s.deferredPuts.push({ vm: vm.id, vmBo: b.id, origin: this.op.origin, inSignalling: this.signalling });
     this.s.cleanedUp[vm.id] = false;
     this.note(`vm_bo '${this.nameOf(b)}' is a zombie on the deferred list of '${vm.label}'`);
+  }
+
+  /** Drop one pin of a GEM (drm_gem_shmem_unpin). GEMs nobody pinned have no pin count. */
+  unpin(g: GemObj, what: string): void {
+    if (g.pins === undefined) return;
+    if (g.pins === 0) { this.note(`${what}: it is not pinned`); return; }
+    g.pins--;
+    this.note(`${what} (pin count ${g.pins})`);
   }
 
   /** A use of a vm_bo: it must still be alive. */
@@ -755,6 +777,20 @@ const HANDLERS: Record<string, Handler> = {
     if (w.isNull(arg(op, 0))) return;
     w.gemPut(w.getKind(arg(op, 0), 'gem'), w.what, true);
   },
+  gem_pin(w, op) {
+    const g = w.getKind(arg(op, 0), 'gem');
+    if (!w.needLive(g, w.what)) return;
+    // drm_gem_shmem_pin takes the GEM's resv itself.
+    w.checkAcquire(w.resvOfGem(g), w.what);
+    g.pins = (g.pins ?? 0) + 1;
+    w.note(`GEM '${g.label}' pinned (pin count ${g.pins})`);
+  },
+  gem_unpin(w, op) {
+    const g = w.getKind(arg(op, 0), 'gem');
+    if (!w.needLive(g, w.what)) return;
+    w.checkAcquire(w.resvOfGem(g), w.what);
+    w.unpin(g, `GEM '${g.label}' unpinned`);
+  },
   vm_bo_declare(w, op) {
     const vm = w.getKind(arg(op, 0), 'vm');
     const g = w.getKind(arg(op, 1), 'gem');
@@ -920,7 +956,9 @@ const HANDLERS: Record<string, Handler> = {
 
   bo_put(w, op) {
     if (w.isNull(arg(op, 0)) || putOfConsumed(w, arg(op, 0))) return;
-    w.putVmBo(w.getKind(arg(op, 0), 'vm_bo'), w.what, 'plain', true);
+    const b = w.getKind(arg(op, 0), 'vm_bo');
+    w.putVmBo(b, w.what, 'plain', true);
+    unpinIfLast(w, op, b);
   },
 
   bo_put_deferred(w, op) {
@@ -931,6 +969,7 @@ const HANDLERS: Record<string, Handler> = {
       w.violate('deferred-needs-immediate-mode', `${w.what} on VM '${vm.label}', which is not in DRM_GPUVM_IMMEDIATE_MODE: drm_gpuvm_bo_put_deferred WARNs, and obj->gpuva.lock does not protect the gpuva list in staged mode`);
     }
     w.putVmBo(b, w.what, 'deferred', true);
+    unpinIfLast(w, op, b);
   },
 
   bo_deferred_cleanup(w, op) {
@@ -1127,7 +1166,10 @@ const HANDLERS: Record<string, Handler> = {
     w.needVmResv(vm, w.what);
     for (const id of [...vm.evict]) {
       const b = w.obj<VmBoObj>(id);
-      if (b.state === 'zombie') continue;
+      if (b.state === 'zombie') {
+        if (w.cfg.zombieCheck !== false) continue;
+        w.violate('zombie-iteration', `${w.what} validates zombie vm_bo '${b.label}' (refcount 0, waiting for deferred cleanup): without the drm_gpuvm_bo_is_zombie() check it calls vm_bo_validate on a vm_bo that is being destroyed`);
+      }
       b.evicted = false;
       removeFrom(vm.evict, id);
     }
@@ -1221,6 +1263,18 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
+/**
+ * `unpin_if_last`: the caller unpins the GEM when its put returned true, as the
+ * old panthor_vm_bo_put did. The unpin happens after the caller's locks are
+ * released, so it is not modelled as taking the resv here.
+ */
+export function unpinIfLast(w: Working, op: Op, b: VmBoObj): void {
+  if (!flag(op, 'unpin_if_last')) return;
+  const g = w.obj<GemObj>(b.gem);
+  if (w.result === 'last') w.unpin(g, `the caller unpins GEM '${g.label}': its put was the last`);
+  else if (w.result === 'not-last') w.note(`the caller does not unpin GEM '${g.label}': its put was not the last`);
+}
+
 /** A put through a handle whose reference an API already took: a double put. */
 function putOfConsumed(w: Working, name: string): boolean {
   const c = w.s.consumed[name];
@@ -1278,15 +1332,44 @@ function prepareObjects(w: Working, vm: VmObj): void {
   w.s.exec = true;
   for (const id of vm.extobj) {
     const b = w.obj<VmBoObj>(id);
-    if (b.state === 'zombie' || b.state === 'freed') continue;
-    w.acquire(w.resvOfGem(w.obj<GemObj>(b.gem)), w.what, 'exec');
-    if (b.evicted && vm.resvProtected === true && !vm.evict.includes(id)) vm.evict.push(id);
+    if (!prepareEntry(w, vm, b)) continue;
   }
+}
+
+/**
+ * One extobj entry of drm_gpuvm_prepare_objects: skip a zombie (the kernel's
+ * drm_gpuvm_bo_is_zombie check), lock its GEM's resv in the drm_exec context.
+ * Returns false when the entry was skipped.
+ */
+export function prepareEntry(w: Working, vm: VmObj, b: VmBoObj): boolean {
+  if (b.state === 'freed') return false;
+  if (b.state === 'zombie') {
+    if (w.cfg.zombieCheck !== false) return false;
+    w.violate('zombie-iteration', `${w.what} locks the resv of zombie vm_bo '${b.label}' (refcount 0, waiting for deferred cleanup): without the drm_gpuvm_bo_is_zombie() check it prepares a vm_bo that is being destroyed`);
+  }
+  w.acquire(w.resvOfGem(w.obj<GemObj>(b.gem)), w.what, 'exec');
+  if (b.evicted && vm.resvProtected === true && !vm.evict.includes(b.id)) vm.evict.push(b.id);
+  return true;
+}
+
+/** The put a lockless walker drops its transient reference with: deferred in immediate mode, plain otherwise. */
+export function transientPutKind(vm: VmObj): 'plain' | 'deferred' {
+  return vm.immediateMode === true ? 'deferred' : 'plain';
 }
 
 function iterate(w: Working, op: Op, list: 'extobj' | 'evict'): void {
   const vm = w.getKind(arg(op, 0), 'vm');
   if (vm.resvProtected === true) w.needVmResv(vm, `${w.what} (walking the ${list} list)`);
+  if (flag(op, 'get_ref')) {
+    // kref_get_unless_zero on each entry (zombies fail it and are skipped), then drop the transient reference.
+    for (const id of [...vm[list]]) {
+      const b = w.obj<VmBoObj>(id);
+      if (b.state !== 'registered' && b.state !== 'detached') continue;
+      b.refs.n++;
+      w.putVmBo(b, `${w.what} (dropping its transient reference to '${b.label}')`, transientPutKind(vm), false);
+    }
+    return;
+  }
   if (flag(op, 'skip_zombies')) return;
   const zombies = vm[list].map((id) => w.obj<VmBoObj>(id)).filter((b) => b.state === 'zombie');
   if (zombies.length) {
