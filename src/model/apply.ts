@@ -1379,13 +1379,22 @@ export function prepareObjectsPrologue(w: Working, vm: VmObj): void {
  */
 export function prepareEntry(w: Working, vm: VmObj, b: VmBoObj): boolean {
   if (b.state === 'freed') return false;
-  if (b.state === 'zombie') {
+  if (isZombie(b)) {
     if (w.cfg.zombieCheck !== false) return false;
     w.violate('zombie-iteration', `${w.what} locks the resv of zombie vm_bo '${b.label}' (refcount 0, waiting for deferred cleanup): without the drm_gpuvm_bo_is_zombie() check it prepares a vm_bo that is being destroyed`);
   }
   w.acquire(w.resvOfGem(w.obj<GemObj>(b.gem)), w.what, 'exec');
   if (b.evicted && vm.resvProtected === true && !vm.evict.includes(b.id)) vm.evict.push(b.id);
   return true;
+}
+
+/**
+ * drm_gpuvm_bo_is_zombie: kref_read() == 0. Another thread may be between its
+ * final refcount_dec_and_test and drm_gpuvm_bo_into_zombie: the count is what
+ * the kernel reads.
+ */
+export function isZombie(b: VmBoObj): boolean {
+  return b.state === 'zombie' || (b.state !== 'freed' && b.refs.n === 0 && !b.refs.extra);
 }
 
 /** The put a lockless walker drops its transient reference with: deferred in immediate mode, plain otherwise. */
