@@ -1,13 +1,12 @@
 // Breadth-first exploration of every interleaving of a scenario's threads.
 //
 // - State hashing: a state reached twice is expanded once.
-// - Partial-order reduction (persistent sets of size one): when a thread's next
-//   step touches nothing any other running thread may still touch (see
-//   footprint.ts), only that step is explored from the state; interleavings
-//   that merely permute independent steps are not. The state graph has no
-//   cycles (every step moves a thread forward), so no cycle proviso is needed,
-//   and the violations a step reports depend only on what it touches, so they
-//   are preserved too.
+// - Partial-order reduction (stubborn sets, see stubborn()): from each state
+//   only the threads of one set closed under conflict (footprint.ts) move;
+//   interleavings that merely permute independent steps are not explored. The
+//   state graph has no cycles (every step moves a thread forward), so no cycle
+//   proviso is needed, and the violations a step reports depend only on what
+//   it touches, so they are preserved too.
 // - Bounds: states, depth and time; hitting one is reported, never silent.
 // - Breadth-first order: the first time a finding shows up, its path is a
 //   shortest one in the explored graph.
@@ -98,23 +97,45 @@ function next(prog: Program, w: World, ti: number): Footprint {
   return union(f, new Set(t.locks.map((l) => `l:${l.id}`)));
 }
 
-/** One enabled thread whose next step is independent of everything the others may still do, if any. */
-function persistent(prog: Program, w: World, enabled: number[]): number | undefined {
+/**
+ * A stubborn set: start from one enabled thread and add every running thread
+ * whose remaining steps may conflict with the next step of a thread already
+ * in the set (a waiting thread conflicts with the holder of its lock, whose
+ * future releases it). Threads outside the set can only take steps that
+ * commute with every step the set may take next, so exploring the set's
+ * enabled threads alone loses no reachable state of interest, no deadlock and
+ * no finding. The smallest such set over all seeds is used.
+ */
+function stubborn(prog: Program, w: World, enabled: number[]): number[] {
   const running = w.threads.map((_, i) => i).filter((i) => !w.threads[i]!.done);
-  if (running.length < 2) return enabled[0];
+  if (running.length < 2) return enabled;
   const futures = new Map<number, Footprint>();
-  for (const ti of enabled) {
-    const mine = next(prog, w, ti);
-    if (mine === 'all') continue;
-    let independent = true;
-    for (const u of running) {
-      if (u === ti) continue;
-      if (!futures.has(u)) futures.set(u, future(prog, w, u));
-      if (conflict(mine, futures.get(u)!)) { independent = false; break; }
+  const fut = (u: number): Footprint => {
+    if (!futures.has(u)) futures.set(u, future(prog, w, u));
+    return futures.get(u)!;
+  };
+  const nexts = new Map<number, Footprint>();
+  const nx = (u: number): Footprint => {
+    if (!nexts.has(u)) nexts.set(u, next(prog, w, u));
+    return nexts.get(u)!;
+  };
+  let best = enabled;
+  for (const seed of enabled) {
+    const inSet = new Set([seed]);
+    const work = [seed];
+    while (work.length) {
+      const x = work.pop()!;
+      for (const u of running) {
+        if (inSet.has(u) || !conflict(nx(x), fut(u))) continue;
+        inSet.add(u);
+        work.push(u);
+      }
     }
-    if (independent) return ti;
+    const chosen = enabled.filter((t) => inSet.has(t));
+    if (chosen.length < best.length) best = chosen;
+    if (best.length === 1) break;
   }
-  return undefined;
+  return best;
 }
 
 export function explore(prog: Program, init: World, opts: ExploreOptions): ExploreResult {
@@ -161,8 +182,7 @@ export function explore(prog: Program, init: World, opts: ExploreOptions): Explo
         });
         continue;
       }
-      const chosen = opts.reduce ? persistent(prog, world, enabled) : undefined;
-      for (const ti of chosen !== undefined ? [chosen] : enabled) {
+      for (const ti of opts.reduce ? stubborn(prog, world, enabled) : enabled) {
         const { world: nw, rec } = step(prog, world, ti);
         transitions++;
         collect(rec, idx, d + 1, record);

@@ -72,17 +72,43 @@ export function absorb(w: World, t: ThreadState, s: ModelState): void {
 /** The shared state belongs to no thread: its own context fields stay at this value. */
 export const PARKED: ExecContext = { name: 'shared', signalling: 0, signallingFrom: [], begins: 0, atomic: 0 };
 
-export function cloneWorld(w: World): World {
-  return structuredClone(w);
+/** Deep copy of plain data (much cheaper than structuredClone on the many small objects of a world). */
+function copy<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(copy) as T;
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = copy((v as Record<string, unknown>)[k]);
+  return out as T;
 }
 
-/** JSON with object keys sorted, so equal states encode equally whatever order they were built in. */
+export function cloneWorld(w: World): World {
+  return copy(w);
+}
+
+/**
+ * JSON with object keys sorted, so equal states encode equally whatever order
+ * they were built in. Keys are handles, object ids and field names: plain
+ * identifiers, written without escaping.
+ */
 export function canonical(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v !== 'object') return String(v);
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + canonical(v[i]);
+    return `${s}]`;
+  }
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  const keys = Object.keys(o).sort();
+  let s = '{';
+  let first = true;
+  for (const k of keys) {
+    if (o[k] === undefined) continue;
+    s += `${first ? '' : ','}"${k}":${canonical(o[k])}`;
+    first = false;
+  }
+  return `${s}}`;
 }
 
 /**
