@@ -152,7 +152,11 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
     // context header: "run_job:" / "ioctl vm_bind:" / "concurrent workqueue cleanup:"
     const conc = /^concurrent\s+(.*)$/.exec(content);
     const hdr = /^([A-Za-z_]\w*)(?:\s+([\w.\-]+))?\s*:$/.exec(conc ? conc[1]! : content);
-    if (conc && indent === 0 && !hdr) { err(lineNo, col0, 'expected: concurrent CONTEXT [NAME]:'); current = undefined; continue; }
+    if (indent === 0 && ((conc && !hdr) || (!conc && hdr?.[1] === 'concurrent'))) {
+      err(lineNo, col0, 'expected: concurrent CONTEXT [NAME]: (a thread, such as "concurrent workqueue cleanup:")');
+      current = undefined;
+      continue;
+    }
     if (hdr && indent === 0) {
       const kind = hdr[1]!;
       if (!CONTEXT_BY_NAME.has(kind)) {
