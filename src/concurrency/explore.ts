@@ -55,6 +55,8 @@ export interface ExploreResult {
   /** Set when a bound stopped the search: the verdict is then incomplete. */
   bound?: string;
   found: Found[];
+  /** States per group of threads (the group a state is in when it is reached; finished states count past the last). */
+  statesByGroup: number[];
   /** Parent state and the thread whose step led to each state, for replaying paths. */
   parent: number[];
   via: number[];
@@ -139,7 +141,7 @@ function stubborn(prog: Program, w: World, enabled: number[]): number[] {
 }
 
 export function explore(prog: Program, init: World, opts: ExploreOptions): ExploreResult {
-  const t0 = Date.now();
+  const t0 = performance.now();
   const visited = new Map<string, number>([[stateHash(init), 0]]);
   const parent = [-1];
   const via = [-1];
@@ -149,6 +151,9 @@ export function explore(prog: Program, init: World, opts: ExploreOptions): Explo
   let transitions = 0;
   let maxDepth = 0;
   let bound: string | undefined;
+  const byGroup: number[] = [];
+  const count = (w: World): void => { byGroup[w.group] = (byGroup[w.group] ?? 0) + 1; };
+  count(init);
 
   const record = (f: Omit<Found, 'key'>): void => {
     const key = keyOf(f.violation.rule, f.line, f.lane);
@@ -162,7 +167,7 @@ export function explore(prog: Program, init: World, opts: ExploreOptions): Explo
       if (world.finished) continue;
       const d = depthOf[idx]!;
       if (d >= opts.bounds.maxDepth) { bound ??= `the depth bound (${opts.bounds.maxDepth} steps)`; continue; }
-      if (Date.now() - t0 > opts.bounds.maxMs) { bound = `the time bound (${opts.bounds.maxMs} ms)`; break search; }
+      if (performance.now() - t0 > opts.bounds.maxMs) { bound = `the time bound (${opts.bounds.maxMs} ms)`; break search; }
       const enabled: number[] = [];
       const waiters: Waiter[] = [];
       world.threads.forEach((t, ti) => {
@@ -190,6 +195,7 @@ export function explore(prog: Program, init: World, opts: ExploreOptions): Explo
         if (visited.has(h)) continue;
         if (visited.size >= opts.bounds.maxStates) { bound = `the state bound (${opts.bounds.maxStates} states)`; break search; }
         visited.set(h, parent.length);
+        count(nw);
         level.push({ idx: parent.length, world: nw });
         parent.push(idx);
         via.push(ti);
@@ -200,7 +206,7 @@ export function explore(prog: Program, init: World, opts: ExploreOptions): Explo
     }
     queue = level;
   }
-  return { states: visited.size, transitions, depth: maxDepth, ms: Date.now() - t0, ...(bound ? { bound } : {}), found: [...found.values()], parent, via };
+  return { states: visited.size, transitions, depth: maxDepth, ms: Math.round((performance.now() - t0) * 100) / 100, ...(bound ? { bound } : {}), found: [...found.values()], statesByGroup: [...byGroup].map((n) => n ?? 0), parent, via };
 }
 
 function collect(rec: StepRecord, from: number, depth: number, record: (f: Omit<Found, 'key'>) => void): void {

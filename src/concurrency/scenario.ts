@@ -24,6 +24,8 @@ export interface Exploration {
   reduction: 'partial-order' | 'none';
   /** A bound stopped the search: the verdict covers only what was explored. */
   bound?: string;
+  /** States reached in each group of threads (a plain context is a group of one; the last entry: finished states). */
+  statesByGroup: number[];
   /** The search for shortest counterexamples, without reduction, up to the depth of the findings. */
   shortest?: { states: number; ms: number; bound?: string };
 }
@@ -75,7 +77,7 @@ export function runThreadedScenario(sc: Scenario, opts: ThreadedOptions = {}): S
   }
   const threads = prog.groups.filter((g) => g.length > 1).flatMap((g) => g.map((b) => prog.lanes[b]!));
   const exploration: Exploration = {
-    threads, states: main.states, transitions: main.transitions, depth: main.depth, ms: main.ms,
+    threads, states: main.states, transitions: main.transitions, depth: main.depth, ms: main.ms, statesByGroup: main.statesByGroup,
     reduction: reduce ? 'partial-order' : 'none',
     ...(main.bound ? { bound: main.bound } : {}),
     ...(shortestRun ? { shortest: { states: shortestRun.states, ms: shortestRun.ms, ...(shortestRun.bound ? { bound: shortestRun.bound } : {}) } } : {}),
