@@ -1,5 +1,6 @@
 // gpuvm-review simulate [--format text|json] [--state] [--expect] FILE.gpuvm...
 
+import { explorationLine, lanesToText } from '../concurrency/text';
 import { traceToText } from '../model/trace';
 import { toContractFinding } from '../report/json';
 import { findingLine } from '../report/text';
@@ -53,6 +54,11 @@ export function simulateFiles(files: string[], opts: SimulateOptions, io: Io): n
           file, steps: result.steps,
           findings: result.findings.map((f) => ({ ...toContractFinding(f), certainty: f.certainty, related: f.related ?? [] })),
           expectations: result.expectations.map((e) => ({ line: e.expectation.line, rule: e.expectation.rule, negate: e.expectation.negate, met: e.met, detail: e.detail })),
+          // Threads: how the interleavings were explored, and each finding's shortest interleaving (steps with a thread lane).
+          ...(result.exploration ? {
+            exploration: result.exploration,
+            counterexamples: result.findings.map((f) => ({ rule: f.rule, line: f.range.start.line, thread: f.function, steps: f.steps ?? [] })),
+          } : {}),
         }
         : { file, errors }),
     }, null, 2));
@@ -61,10 +67,27 @@ export function simulateFiles(files: string[], opts: SimulateOptions, io: Io): n
   for (const { file, result } of results) {
     if (!result) continue;
     io.out(`== ${file}`);
-    io.out(traceToText(result.steps, { withState: opts.state }));
-    io.out('');
-    if (!result.findings.length) io.out('No findings.');
-    for (const f of result.findings) io.out(findingLine(f));
+    if (result.exploration) {
+      // Threads: each finding with the shortest interleaving that shows it.
+      io.out(explorationLine(result.exploration));
+      io.out('');
+      if (!result.findings.length) {
+        io.out('No findings under any interleaving. One of them:');
+        io.out(lanesToText(result.steps));
+      }
+      for (const f of result.findings) {
+        io.out(findingLine(f));
+        if (f.steps?.length) {
+          io.out(`  shortest interleaving (${f.steps.length} steps):`);
+          io.out(lanesToText(f.steps));
+        }
+      }
+    } else {
+      io.out(traceToText(result.steps, { withState: opts.state }));
+      io.out('');
+      if (!result.findings.length) io.out('No findings.');
+      for (const f of result.findings) io.out(findingLine(f));
+    }
     for (const e of result.expectations) {
       const x = e.expectation;
       io.out(`${file}:${x.line}: expect ${x.negate ? 'no ' : ''}${x.rule}: ${e.met ? 'met' : 'NOT MET'} (${e.detail})`);

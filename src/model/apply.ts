@@ -18,6 +18,8 @@ export interface DriverCallbacks {
   vmBoFreeTakesResv: boolean;
   /** What it is called in the driver, for messages. */
   vmBoFreeName?: string;
+  /** ops->vm_bo_free drops the pin the vm_bo holds on its GEM (panthor_vm_bo_free after the deferred-cleanup series). */
+  vmBoFreeUnpins?: boolean;
 }
 
 export interface ModelConfig {
@@ -28,6 +30,17 @@ export interface ModelConfig {
    */
   obtainPrealloc: 'self-locks' | 'caller-locks';
   callbacks: DriverCallbacks;
+  /**
+   * drm_gpuvm_bo_defer_free: the kernel releases gpuva.lock and then adds the
+   * zombie to bo_defer ('unlock-then-add'); 'add-then-unlock' is the order the
+   * kernel comment warns against. Only another thread can tell them apart.
+   */
+  deferFree?: 'unlock-then-add' | 'add-then-unlock';
+  /**
+   * drm_gpuvm_prepare_objects_locked / validate_locked skip zombies
+   * (drm_gpuvm_bo_is_zombie). false models a kernel without that check.
+   */
+  zombieCheck?: boolean;
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {
@@ -504,6 +517,7 @@ export class Working {
   runVmBoFree(b: VmBoObj, how: string): void {
     const cb = this.cfg.callbacks;
     const name = cb.vmBoFreeName ?? 'ops->vm_bo_free';
+    if (cb.vmBoFreeUnpins) this.unpin(this.obj<GemObj>(b.gem), `${name} unpins GEM '${this.obj<GemObj>(b.gem).label}'`);
     if (!cb.vmBoFreeTakesResv) return;
     const g = this.obj<GemObj>(b.gem);
     const ref = this.resvOfGem(g);
@@ -515,21 +529,34 @@ export class Working {
 
   /** drm_gpuvm_bo_destroy: off every list, vm_bo_free, VM put, GEM put. */
   destroyVmBo(b: VmBoObj, how: string): void {
+    this.unlistVmBo(b);
+    this.freeVmBo(b, how);
+    if (b.holdsCounted) {
+      this.vmPut(this.obj<VmObj>(b.vm), how, true);
+      this.gemPut(this.obj<GemObj>(b.gem), how, true);
+    }
+  }
+
+  /** Take a vm_bo off every list it is on: extobj, evict, bo_defer and its GEM's gpuva list. */
+  unlistVmBo(b: VmBoObj): void {
     const vm = this.obj<VmObj>(b.vm);
     removeFrom(vm.extobj, b.id);
     removeFrom(vm.evict, b.id);
     removeFrom(vm.deferred, b.id);
     removeFrom(this.obj<GemObj>(b.gem).vmBos, b.id);
+  }
+
+  /** ops->vm_bo_free (or kfree): the vm_bo's memory is gone; its VM and GEM references are not dropped yet. */
+  freeVmBo(b: VmBoObj, how: string): void {
     this.runVmBoFree(b, how);
     b.state = 'freed';
     this.note(`vm_bo '${this.nameOf(b)}' destroyed`);
-    if (b.holdsCounted) {
-      this.vmPut(vm, how, true);
-      this.gemPut(this.obj<GemObj>(b.gem), how, true);
-    }
   }
 
-  /** drm_gpuvm_bo_into_zombie: refcount zero under gpuva.lock; off the GEM list. */
+  /**
+   * drm_gpuvm_bo_into_zombie: refcount zero under gpuva.lock; off the GEM list
+   * (and off extobj/evict unless RESV_PROTECTED). deferZombie() must follow.
+   */
   intoZombie(b: VmBoObj): void {
     const vm = this.obj<VmObj>(b.vm);
     removeFrom(this.obj<GemObj>(b.gem).vmBos, b.id);
@@ -540,10 +567,23 @@ export class Working {
       this.note(`zombie vm_bo '${this.nameOf(b)}' stays on the ${vm.extobj.includes(b.id) ? 'extobj' : 'evict'} list until deferred cleanup (RESV_PROTECTED)`);
     }
     b.state = 'zombie';
+  }
+
+  /** drm_gpuvm_bo_defer_zombie_cleanup: llist_add of a zombie to vm->bo_defer. */
+  deferZombie(b: VmBoObj): void {
+    const vm = this.obj<VmObj>(b.vm);
     vm.deferred.push(b.id);
     this.s.deferredPuts.push({ vm: vm.id, vmBo: b.id, origin: this.op.origin, inSignalling: this.signalling });
     this.s.cleanedUp[vm.id] = false;
     this.note(`vm_bo '${this.nameOf(b)}' is a zombie on the deferred list of '${vm.label}'`);
+  }
+
+  /** Drop one pin of a GEM (drm_gem_shmem_unpin). GEMs nobody pinned have no pin count. */
+  unpin(g: GemObj, what: string): void {
+    if (g.pins === undefined) return;
+    if (g.pins === 0) { this.note(`${what}: it is not pinned`); return; }
+    g.pins--;
+    this.note(`${what} (pin count ${g.pins})`);
   }
 
   /** A use of a vm_bo: it must still be alive. */
@@ -568,23 +608,10 @@ export class Working {
    * (drm_gpuva_unlink_defer) already holds obj->gpuva.lock.
    */
   putVmBo(b: VmBoObj, how: string, kind: 'plain' | 'deferred', owned: boolean, mutexHeld = false): void {
-    if (b.state === 'freed' || b.state === 'zombie') {
-      this.violate('vm-bo-double-put', `${how} puts vm_bo '${this.nameOf(b)}', whose refcount already reached zero on this path`);
-      return;
-    }
-    if (kind === 'plain' && this.s.ctx.atomic > 0) {
-      this.violate('sleep-in-atomic', `${how} may sleep (drm_gpuvm_bo_put is non-atomic) but runs in atomic context`, { related: this.atomicRelated() });
-    }
+    if (!this.putPrologue(b, how, kind)) return;
     const before = this.uncertain;
-    const r = this.decRef(b, `vm_bo '${this.nameOf(b)}'`);
-    if (owned) this.disown(b);
-    if (r === 'none') {
-      this.violate('vm-bo-double-put', `${how} puts vm_bo '${this.nameOf(b)}' with no reference left on this path`, { certainty: 'possible', severity: 'warning' });
-      this.uncertain = before;
-      return;
-    }
-    if (r === 'not-last') { this.uncertain = before; this.result = 'not-last'; return; }
-    this.result = 'last';
+    const r = this.putDecrement(b, how, owned);
+    if (r !== 'last') { this.uncertain = before; return; }
     const g = this.obj<GemObj>(b.gem);
     const vm = this.obj<VmObj>(b.vm);
     const may = this.uncertain ? 'may drop' : 'drops';
@@ -597,20 +624,51 @@ export class Working {
       this.needVmResv(vm, `${how} (which ${may} the last reference and takes the vm_bo off the extobj/evict lists)`);
       this.destroyVmBo(b, how);
     } else {
-      if (!mutexHeld) {
-        const ref = this.gpuvaOf(g);
-        const h = this.s.locks.find((l) => this.relation(l, ref) !== 'different');
-        if (h) {
-          const same = this.relation(h, ref) === 'same';
-          this.violate('lock-recursion', `${how} ${may} the last reference: kref_put_mutex then takes ${ref.label}, ${same ? 'which this path already holds' : `and this path holds ${h.label}, which may be the same lock`}: self-deadlock`,
-            { related: [this.takenHere(h)], ...(same ? {} : { certainty: 'possible' as const }) });
-        } else if (this.s.ctx.atomic > 0) {
-          this.violate('sleep-in-atomic', `${how} ${may} the last reference: kref_put_mutex takes ${ref.label} in atomic context`, { related: this.atomicRelated() });
-        }
-      }
+      if (!mutexHeld) this.krefPutMutexCheck(g, how, may);
       this.intoZombie(b);
+      this.deferZombie(b);
     }
     this.uncertain = before;
+  }
+
+  /** The checks before a vm_bo put decrements anything. Returns false when there is nothing to put. */
+  putPrologue(b: VmBoObj, how: string, kind: 'plain' | 'deferred'): boolean {
+    if (b.state === 'freed' || b.state === 'zombie') {
+      this.violate('vm-bo-double-put', `${how} puts vm_bo '${this.nameOf(b)}', whose refcount already reached zero on this path`);
+      return false;
+    }
+    if (kind === 'plain' && this.s.ctx.atomic > 0) {
+      this.violate('sleep-in-atomic', `${how} may sleep (drm_gpuvm_bo_put is non-atomic) but runs in atomic context`, { related: this.atomicRelated() });
+    }
+    return true;
+  }
+
+  /** The refcount decrement of a vm_bo put: sets `result` to last / not-last. */
+  putDecrement(b: VmBoObj, how: string, owned: boolean): 'last' | 'not-last' | 'none' {
+    const before = this.uncertain;
+    const r = this.decRef(b, `vm_bo '${this.nameOf(b)}'`);
+    if (owned) this.disown(b);
+    if (r === 'none') {
+      this.violate('vm-bo-double-put', `${how} puts vm_bo '${this.nameOf(b)}' with no reference left on this path`, { certainty: 'possible', severity: 'warning' });
+      this.uncertain = before;
+      return r;
+    }
+    this.result = r;
+    if (r === 'not-last') this.uncertain = before;
+    return r;
+  }
+
+  /** kref_put_mutex takes obj->gpuva.lock for the final put: not if this path holds it, not in atomic context. */
+  krefPutMutexCheck(g: GemObj, how: string, may: string): void {
+    const ref = this.gpuvaOf(g);
+    const h = this.s.locks.find((l) => this.relation(l, ref) !== 'different');
+    if (h) {
+      const same = this.relation(h, ref) === 'same';
+      this.violate('lock-recursion', `${how} ${may} the last reference: kref_put_mutex then takes ${ref.label}, ${same ? 'which this path already holds' : `and this path holds ${h.label}, which may be the same lock`}: self-deadlock`,
+        { related: [this.takenHere(h)], ...(same ? {} : { certainty: 'possible' as const }) });
+    } else if (this.s.ctx.atomic > 0) {
+      this.violate('sleep-in-atomic', `${how} ${may} the last reference: kref_put_mutex takes ${ref.label} in atomic context`, { related: this.atomicRelated() });
+    }
   }
 }
 
@@ -626,7 +684,7 @@ export function reclaims(gfp: string): boolean {
   return /GFP_KERNEL|GFP_NOFS|GFP_NOIO|GFP_USER|GFP_HIGHUSER|__GFP_DIRECT_RECLAIM|GFP_DMA/.test(g);
 }
 
-function flag(op: Op, name: string): boolean {
+export function flag(op: Op, name: string): boolean {
   return op.opts?.[name] === true;
 }
 
@@ -735,6 +793,20 @@ const HANDLERS: Record<string, Handler> = {
   gem_put(w, op) {
     if (w.isNull(arg(op, 0))) return;
     w.gemPut(w.getKind(arg(op, 0), 'gem'), w.what, true);
+  },
+  gem_pin(w, op) {
+    const g = w.getKind(arg(op, 0), 'gem');
+    if (!w.needLive(g, w.what)) return;
+    // drm_gem_shmem_pin takes the GEM's resv itself.
+    w.checkAcquire(w.resvOfGem(g), w.what);
+    g.pins = (g.pins ?? 0) + 1;
+    w.note(`GEM '${g.label}' pinned (pin count ${g.pins})`);
+  },
+  gem_unpin(w, op) {
+    const g = w.getKind(arg(op, 0), 'gem');
+    if (!w.needLive(g, w.what)) return;
+    w.checkAcquire(w.resvOfGem(g), w.what);
+    w.unpin(g, `GEM '${g.label}' unpinned`);
   },
   vm_bo_declare(w, op) {
     const vm = w.getKind(arg(op, 0), 'vm');
@@ -901,44 +973,23 @@ const HANDLERS: Record<string, Handler> = {
 
   bo_put(w, op) {
     if (w.isNull(arg(op, 0)) || putOfConsumed(w, arg(op, 0))) return;
-    w.putVmBo(w.getKind(arg(op, 0), 'vm_bo'), w.what, 'plain', true);
+    const b = w.getKind(arg(op, 0), 'vm_bo');
+    w.putVmBo(b, w.what, 'plain', true);
+    unpinIfLast(w, op, b);
   },
 
   bo_put_deferred(w, op) {
     if (w.isNull(arg(op, 0)) || putOfConsumed(w, arg(op, 0))) return;
     const b = w.getKind(arg(op, 0), 'vm_bo');
-    const vm = w.obj<VmObj>(b.vm);
-    if (vm.immediateMode === false) {
-      w.violate('deferred-needs-immediate-mode', `${w.what} on VM '${vm.label}', which is not in DRM_GPUVM_IMMEDIATE_MODE: drm_gpuvm_bo_put_deferred WARNs, and obj->gpuva.lock does not protect the gpuva list in staged mode`);
-    }
+    checkDeferredMode(w, w.obj<VmObj>(b.vm), 'put');
     w.putVmBo(b, w.what, 'deferred', true);
+    unpinIfLast(w, op, b);
   },
 
   bo_deferred_cleanup(w, op) {
     const vm = w.getKind(arg(op, 0), 'vm');
     if (!w.needLive(vm, w.what)) return;
-    const resv = w.resvOfVm(vm);
-    const prot = vm.resvProtected;
-    if (w.signalling) {
-      if (prot !== false) {
-        w.violate('signalling-resv-lock', `${w.what} ${w.sigWhere}: on a RESV_PROTECTED VM it takes ${resv.label}, and it puts GEMs and the VM. Run it from a workqueue or the next ioctl`,
-          { related: w.sigRelated(), ...(prot === undefined ? { certainty: 'possible' as const } : {}) });
-      } else {
-        w.violate('signalling-gem-put', `${w.what} ${w.sigWhere}: it frees vm_bos and may drop the last GEM and VM references`, { related: w.sigRelated() });
-      }
-    }
-    if (prot !== false) {
-      const h = w.held(resv);
-      if (h !== 'no') {
-        const l = w.heldLock(resv);
-        w.violate('deferred-cleanup-under-resv', `${w.what} takes ${resv.label} itself, and this path ${h === 'yes' ? 'holds it' : 'may hold it'}: self-deadlock`,
-          { related: l ? [w.takenHere(l)] : [], ...(h === 'maybe' || prot === undefined ? { certainty: 'possible' as const } : {}) });
-      } else {
-        const g = w.heldGpuvaLocks()[0];
-        if (g) w.violate('lock-order', `${w.what} takes ${resv.label} while holding ${g.label}: lock inversion`, { related: [w.takenHere(g)] });
-      }
-      if (w.s.ctx.atomic > 0) w.violate('sleep-in-atomic', `${w.what} takes ${resv.label} in atomic context`, { related: w.atomicRelated() });
-    }
+    cleanupPrologue(w, vm);
     const zombies = [...vm.deferred];
     for (const id of zombies) {
       const b = w.obj<VmBoObj>(id);
@@ -1065,11 +1116,8 @@ const HANDLERS: Record<string, Handler> = {
     if (!w.needLive(va, w.what)) return;
     const b = linkedVmBo(w, va);
     if (!b) return;
-    const vm = w.obj<VmObj>(b.vm);
     const g = w.obj<GemObj>(b.gem);
-    if (vm.immediateMode === false) {
-      w.violate('deferred-needs-immediate-mode', `${w.what} on VM '${vm.label}', which is not in DRM_GPUVM_IMMEDIATE_MODE: drm_gpuva_unlink_defer WARNs and takes obj->gpuva.lock, which does not protect the gpuva list in staged mode`);
-    }
+    checkDeferredMode(w, w.obj<VmObj>(b.vm), 'unlink');
     // On recursion the real thread is stuck; go on as if the put happened so the bug is reported once.
     w.checkAcquire(w.gpuvaOf(g), `${w.what} (which takes obj->gpuva.lock itself)`);
     unlinkVa(va, b);
@@ -1108,7 +1156,10 @@ const HANDLERS: Record<string, Handler> = {
     w.needVmResv(vm, w.what);
     for (const id of [...vm.evict]) {
       const b = w.obj<VmBoObj>(id);
-      if (b.state === 'zombie') continue;
+      if (b.state === 'zombie') {
+        if (w.cfg.zombieCheck !== false) continue;
+        w.violate('zombie-iteration', `${w.what} validates zombie vm_bo '${b.label}' (refcount 0, waiting for deferred cleanup): without the drm_gpuvm_bo_is_zombie() check it calls vm_bo_validate on a vm_bo that is being destroyed`);
+      }
       b.evicted = false;
       removeFrom(vm.evict, id);
     }
@@ -1138,9 +1189,7 @@ const HANDLERS: Record<string, Handler> = {
     if (flag(op, 'entry')) w.holdOnEntry(ref); else w.acquire(ref, w.what);
   },
   gpuva_unlock(w, op) {
-    const g = w.getKind(arg(op, 0), 'gem');
-    if (g.state === 'freed') w.violate('use-after-free', `${w.what} unlocks the gpuva.lock of GEM '${g.label}', which is freed`);
-    w.release(w.gpuvaOf(g), w.what);
+    unlockGpuva(w, w.getKind(arg(op, 0), 'gem'));
   },
   mutex_lock(w, op) {
     const ref: LockRef = { id: `mutex:${arg(op, 0)}`, cls: 'mutex', label: arg(op, 0) };
@@ -1202,8 +1251,63 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
+/**
+ * `unpin_if_last`: the caller unpins the GEM when its put returned true, as the
+ * old panthor_vm_bo_put did. The unpin happens after the caller's locks are
+ * released, so it is not modelled as taking the resv here.
+ */
+export function unpinIfLast(w: Working, op: Op, b: VmBoObj): void {
+  if (!flag(op, 'unpin_if_last')) return;
+  const g = w.obj<GemObj>(b.gem);
+  if (w.result === 'last') w.unpin(g, `the caller unpins GEM '${g.label}': its put was the last`);
+  else if (w.result === 'not-last') w.note(`the caller does not unpin GEM '${g.label}': its put was not the last`);
+}
+
+/**
+ * The checks drm_gpuvm_bo_deferred_cleanup makes before it drains bo_defer:
+ * not in the signalling path, and not with the VM resv it takes itself.
+ */
+export function cleanupPrologue(w: Working, vm: VmObj): void {
+  const resv = w.resvOfVm(vm);
+  const prot = vm.resvProtected;
+  if (w.signalling) {
+    if (prot !== false) {
+      w.violate('signalling-resv-lock', `${w.what} ${w.sigWhere}: on a RESV_PROTECTED VM it takes ${resv.label}, and it puts GEMs and the VM. Run it from a workqueue or the next ioctl`,
+        { related: w.sigRelated(), ...(prot === undefined ? { certainty: 'possible' as const } : {}) });
+    } else {
+      w.violate('signalling-gem-put', `${w.what} ${w.sigWhere}: it frees vm_bos and may drop the last GEM and VM references`, { related: w.sigRelated() });
+    }
+  }
+  if (prot !== false) {
+    const h = w.held(resv);
+    if (h !== 'no') {
+      const l = w.heldLock(resv);
+      w.violate('deferred-cleanup-under-resv', `${w.what} takes ${resv.label} itself, and this path ${h === 'yes' ? 'holds it' : 'may hold it'}: self-deadlock`,
+        { related: l ? [w.takenHere(l)] : [], ...(h === 'maybe' || prot === undefined ? { certainty: 'possible' as const } : {}) });
+    } else {
+      const g = w.heldGpuvaLocks()[0];
+      if (g) w.violate('lock-order', `${w.what} takes ${resv.label} while holding ${g.label}: lock inversion`, { related: [w.takenHere(g)] });
+    }
+    if (w.s.ctx.atomic > 0) w.violate('sleep-in-atomic', `${w.what} takes ${resv.label} in atomic context`, { related: w.atomicRelated() });
+  }
+}
+
+/** drm_gpuvm_bo_put_deferred / drm_gpuva_unlink_defer WARN unless the VM is in immediate mode. */
+export function checkDeferredMode(w: Working, vm: VmObj, fn: 'put' | 'unlink'): void {
+  if (vm.immediateMode !== false) return;
+  w.violate('deferred-needs-immediate-mode', fn === 'put'
+    ? `${w.what} on VM '${vm.label}', which is not in DRM_GPUVM_IMMEDIATE_MODE: drm_gpuvm_bo_put_deferred WARNs, and obj->gpuva.lock does not protect the gpuva list in staged mode`
+    : `${w.what} on VM '${vm.label}', which is not in DRM_GPUVM_IMMEDIATE_MODE: drm_gpuva_unlink_defer WARNs and takes obj->gpuva.lock, which does not protect the gpuva list in staged mode`);
+}
+
+/** mutex_unlock(&obj->gpuva.lock): unlocking a mutex inside a freed GEM is a use after free. */
+export function unlockGpuva(w: Working, g: GemObj): void {
+  if (g.state === 'freed') w.violate('use-after-free', `${w.what} unlocks the gpuva.lock of GEM '${g.label}', which is freed`);
+  w.release(w.gpuvaOf(g), w.what);
+}
+
 /** A put through a handle whose reference an API already took: a double put. */
-function putOfConsumed(w: Working, name: string): boolean {
+export function putOfConsumed(w: Working, name: string): boolean {
   const c = w.s.consumed[name];
   if (!c) return false;
   w.violate('vm-bo-double-put', `${w.what} puts '${name}', whose reference was already handed to ${c.label}`,
@@ -1211,7 +1315,7 @@ function putOfConsumed(w: Working, name: string): boolean {
   return true;
 }
 
-function linkedVmBo(w: Working, va: VaObj): VmBoObj | undefined {
+export function linkedVmBo(w: Working, va: VaObj): VmBoObj | undefined {
   if (!va.vmBo) {
     if (!va.unknown) w.note(`VA '${va.label}' is not linked`);
     return undefined;
@@ -1224,7 +1328,7 @@ function linkedVmBo(w: Working, va: VaObj): VmBoObj | undefined {
   return b;
 }
 
-function unlinkVa(va: VaObj, b: VmBoObj): void {
+export function unlinkVa(va: VaObj, b: VmBoObj): void {
   delete va.vmBo;
   removeFrom(b.vas, va.id);
 }
@@ -1252,30 +1356,81 @@ function removeVa(w: Working, va: VaObj): void {
 }
 
 function prepareObjects(w: Working, vm: VmObj): void {
+  prepareObjectsPrologue(w, vm);
+  for (const id of vm.extobj) {
+    const b = w.obj<VmBoObj>(id);
+    if (!prepareEntry(w, vm, b)) continue;
+  }
+}
+
+/** drm_gpuvm_prepare_objects before its walk: the VM resv (RESV_PROTECTED), a drm_exec context. */
+export function prepareObjectsPrologue(w: Working, vm: VmObj): void {
   w.needVmResv(vm, w.what);
   if (w.signalling && vm.extobj.length === 0 && !vm.listsKnown) {
     w.violate('signalling-resv-lock', `${w.what} locks the resv of every external object ${w.sigWhere}`, { related: w.sigRelated() });
   }
   w.s.exec = true;
-  for (const id of vm.extobj) {
-    const b = w.obj<VmBoObj>(id);
-    if (b.state === 'zombie' || b.state === 'freed') continue;
-    w.acquire(w.resvOfGem(w.obj<GemObj>(b.gem)), w.what, 'exec');
-    if (b.evicted && vm.resvProtected === true && !vm.evict.includes(id)) vm.evict.push(id);
+}
+
+/**
+ * One extobj entry of drm_gpuvm_prepare_objects: skip a zombie (the kernel's
+ * drm_gpuvm_bo_is_zombie check), lock its GEM's resv in the drm_exec context.
+ * Returns false when the entry was skipped.
+ */
+export function prepareEntry(w: Working, vm: VmObj, b: VmBoObj): boolean {
+  if (b.state === 'freed') return false;
+  if (isZombie(b)) {
+    if (w.cfg.zombieCheck !== false) return false;
+    w.violate('zombie-iteration', `${w.what} locks the resv of zombie vm_bo '${b.label}' (refcount 0, waiting for deferred cleanup): without the drm_gpuvm_bo_is_zombie() check it prepares a vm_bo that is being destroyed`);
   }
+  w.acquire(w.resvOfGem(w.obj<GemObj>(b.gem)), w.what, 'exec');
+  if (b.evicted && vm.resvProtected === true && !vm.evict.includes(b.id)) vm.evict.push(b.id);
+  return true;
+}
+
+/**
+ * drm_gpuvm_bo_is_zombie: kref_read() == 0. Another thread may be between its
+ * final refcount_dec_and_test and drm_gpuvm_bo_into_zombie: the count is what
+ * the kernel reads.
+ */
+export function isZombie(b: VmBoObj): boolean {
+  return b.state === 'zombie' || (b.state !== 'freed' && b.refs.n === 0 && !b.refs.extra);
+}
+
+/** The put a lockless walker drops its transient reference with: deferred in immediate mode, plain otherwise. */
+export function transientPutKind(vm: VmObj): 'plain' | 'deferred' {
+  return vm.immediateMode === true ? 'deferred' : 'plain';
 }
 
 function iterate(w: Working, op: Op, list: 'extobj' | 'evict'): void {
   const vm = w.getKind(arg(op, 0), 'vm');
   if (vm.resvProtected === true) w.needVmResv(vm, `${w.what} (walking the ${list} list)`);
+  if (flag(op, 'get_ref')) {
+    // kref_get_unless_zero on each entry (zombies fail it and are skipped), then drop the transient reference.
+    for (const id of [...vm[list]]) {
+      const b = w.obj<VmBoObj>(id);
+      if (b.state !== 'registered' && b.state !== 'detached') continue;
+      b.refs.n++;
+      w.putVmBo(b, `${w.what} (dropping its transient reference to '${b.label}')`, transientPutKind(vm), false);
+    }
+    return;
+  }
   if (flag(op, 'skip_zombies')) return;
   const zombies = vm[list].map((id) => w.obj<VmBoObj>(id)).filter((b) => b.state === 'zombie');
-  if (zombies.length) {
-    w.violate('zombie-iteration', `${w.what} walks the ${list} list of '${vm.label}' without skipping zombies, and zombie vm_bo '${zombies[0]!.label}' is on it (refcount 0, waiting for deferred cleanup): check kref_read() or use kref_get_unless_zero()`);
-  } else if (!vm.listsKnown && vm.immediateMode !== false) {
-    w.violate('zombie-iteration', `${w.what} walks the ${list} list of '${vm.label}' without skipping zombies: with deferred vm_bo puts, entries with refcount 0 stay on it until deferred cleanup`,
-      { certainty: 'possible', severity: 'warning' });
-  }
+  if (zombies.length) walkedZombie(w, vm, list, zombies[0]!);
+  else walkedUnknownList(w, vm, list);
+}
+
+/** A walk without the zombie check reached a zombie. */
+export function walkedZombie(w: Working, vm: VmObj, list: 'extobj' | 'evict', b: VmBoObj): void {
+  w.violate('zombie-iteration', `${w.what} walks the ${list} list of '${vm.label}' without skipping zombies, and zombie vm_bo '${b.label}' is on it (refcount 0, waiting for deferred cleanup): check kref_read() or use kref_get_unless_zero()`);
+}
+
+/** A walk without the zombie check over a list the simulation cannot see may meet zombies. */
+export function walkedUnknownList(w: Working, vm: VmObj, list: 'extobj' | 'evict'): void {
+  if (vm.listsKnown || vm.immediateMode === false) return;
+  w.violate('zombie-iteration', `${w.what} walks the ${list} list of '${vm.label}' without skipping zombies: with deferred vm_bo puts, entries with refcount 0 stay on it until deferred cleanup`,
+    { certainty: 'possible', severity: 'warning' });
 }
 
 /** Apply one operation: every possible outcome, each with its violations. */

@@ -49,6 +49,8 @@ export interface GemObj {
   listKnown: boolean;
   /** known: made by this simulation; unknown: may be the same object as another unknown GEM. */
   identity: 'known' | 'unknown';
+  /** drm_gem_shmem_pin count, once something pinned it (absent: pins are not tracked for this GEM). */
+  pins?: number;
 }
 
 export type VmBoState = 'detached' | 'registered' | 'zombie' | 'freed';

@@ -106,6 +106,7 @@ function snapVm(s: ModelState, o: VmObj): ObjectSnapshot {
 
 function snapGem(s: ModelState, o: GemObj): ObjectSnapshot {
   const facts = [o.internal === undefined ? 'internal or external' : o.internal ? 'internal (shares the VM resv)' : 'external'];
+  if (o.pins !== undefined) facts.push(`pinned ${o.pins}`);
   const lists = o.vmBos.length ? [`gpuva list: ${o.vmBos.map((i) => labelOf(s, i)).join(', ')}`] : [];
   return { id: o.id, kind: 'gem', label: o.label, state: o.state, refcount: refcount(o), lists, facts };
 }

@@ -14,6 +14,11 @@
 //     drm_gpuvm_bo_extobj_add(vm_bo)
 //     dma_resv_unlock(vm)
 //
+//   concurrent run_job unmap:        # threads: consecutive `concurrent` contexts
+//     drm_gpuvm_bo_put_deferred(vm_bo) #   run over every interleaving; the next
+//   concurrent workqueue cleanup:    #   plain context starts once they all end
+//     drm_gpuvm_bo_deferred_cleanup(vm)
+//
 //   expect clean                     # or: expect <rule-id> / expect no <rule-id>
 
 import { CONTEXT_BY_NAME } from '../model/contexts';
@@ -41,6 +46,8 @@ export interface ContextBlock {
   name: string;
   line: number;
   statements: Statement[];
+  /** `concurrent KIND NAME:` — a thread, run alongside the concurrent contexts next to it. */
+  concurrent?: boolean;
 }
 
 export interface Expectation {
@@ -57,6 +64,12 @@ export interface Scenario {
   obtainPrealloc: 'self-locks' | 'caller-locks';
   vmBoFreeTakesResv: boolean;
   vmBoFreeName?: string;
+  /** `driver vm_bo_free unpins`: the callback also drops the vm_bo's pin on its GEM. */
+  vmBoFreeUnpins?: boolean;
+  /** `kernel defer_free unlock_then_add|add_then_unlock`. */
+  deferFree?: 'unlock-then-add' | 'add-then-unlock';
+  /** `kernel zombie_check yes|no`: prepare_objects/validate skip zombies. */
+  zombieCheck?: boolean;
 }
 
 export class ScenarioSyntaxError extends Error {
@@ -136,8 +149,14 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
     const content = body.trimStart();
     const col0 = indent + 1;
 
-    // context header: "run_job:" / "ioctl vm_bind:"
-    const hdr = /^([A-Za-z_]\w*)(?:\s+([\w.\-]+))?\s*:$/.exec(content);
+    // context header: "run_job:" / "ioctl vm_bind:" / "concurrent workqueue cleanup:"
+    const conc = /^concurrent\s+(.*)$/.exec(content);
+    const hdr = /^([A-Za-z_]\w*)(?:\s+([\w.\-]+))?\s*:$/.exec(conc ? conc[1]! : content);
+    if (indent === 0 && ((conc && !hdr) || (!conc && hdr?.[1] === 'concurrent'))) {
+      err(lineNo, col0, 'expected: concurrent CONTEXT [NAME]: (a thread, such as "concurrent workqueue cleanup:")');
+      current = undefined;
+      continue;
+    }
     if (hdr && indent === 0) {
       const kind = hdr[1]!;
       if (!CONTEXT_BY_NAME.has(kind)) {
@@ -146,6 +165,7 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
         continue;
       }
       current = { kind, name: hdr[2] ?? kind, line: lineNo, statements: [] };
+      if (conc) current.concurrent = true;
       sc.contexts.push(current);
       continue;
     }
@@ -194,6 +214,7 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
         case 'driver': {
           if (toks[1]?.text === 'vm_bo_free' && toks[2] && ['unpins', 'takes_resv', 'frees'].includes(toks[2].text)) {
             sc.vmBoFreeTakesResv = toks[2].text !== 'frees';
+            if (toks[2].text === 'unpins') sc.vmBoFreeUnpins = true;
             if (toks[3]) sc.vmBoFreeName = toks[3].text;
             continue;
           }
@@ -205,7 +226,15 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
             sc.obtainPrealloc = toks[2].text === 'self_locks' ? 'self-locks' : 'caller-locks';
             continue;
           }
-          err(lineNo, (toks[1] ?? head).col, 'expected: kernel obtain_prealloc self_locks|caller_locks');
+          if (toks[1]?.text === 'defer_free' && (toks[2]?.text === 'unlock_then_add' || toks[2]?.text === 'add_then_unlock')) {
+            sc.deferFree = toks[2].text === 'unlock_then_add' ? 'unlock-then-add' : 'add-then-unlock';
+            continue;
+          }
+          if (toks[1]?.text === 'zombie_check' && (toks[2]?.text === 'yes' || toks[2]?.text === 'no')) {
+            sc.zombieCheck = toks[2].text === 'yes';
+            continue;
+          }
+          err(lineNo, (toks[1] ?? head).col, 'expected: kernel obtain_prealloc self_locks|caller_locks, kernel defer_free unlock_then_add|add_then_unlock, or kernel zombie_check yes|no');
           continue;
         }
         case 'expect': {

@@ -1,36 +1,32 @@
 // Runs a scenario through the model, one context after the other, and turns
 // the violations into findings with traces.
 
-import { applyOp, DEFAULT_CONFIG, ModelError, type ModelConfig, type Violation } from '../model/apply';
+import { applyOp, ModelError, type Violation } from '../model/apply';
 import { endOfRunViolations, exitViolations } from '../model/checks';
-import { CONTEXT_BY_NAME } from '../model/contexts';
 import { compareFindings, rangeAt, type Finding, type TraceEntry } from '../model/finding';
 import { emptyState, type ModelState } from '../model/state';
 import { severityOf, traceStep, type TraceStep } from '../model/trace';
-import { ScenarioSyntaxError, type ContextBlock, type Expectation, type Scenario, type Statement } from './parse';
+import { runThreadedScenario, type Exploration } from '../concurrency/scenario';
+import { scenarioConfig } from './config';
+import { contextNotes, contextTitle, enterContext, hasThreads } from './context';
+import { checkExpectations, type ExpectationResult } from './expect';
+import { ScenarioSyntaxError, type Scenario, type Statement } from './parse';
 
-export interface ExpectationResult {
-  expectation: Expectation;
-  met: boolean;
-  detail: string;
-}
+export { scenarioConfig } from './config';
+export type { ExpectationResult } from './expect';
 
 export interface SimulationResult {
   scenario: Scenario;
   steps: TraceStep[];
   findings: Finding[];
   expectations: ExpectationResult[];
-}
-
-export function scenarioConfig(sc: Scenario): ModelConfig {
-  return {
-    ...DEFAULT_CONFIG,
-    obtainPrealloc: sc.obtainPrealloc,
-    callbacks: { vmBoFreeTakesResv: sc.vmBoFreeTakesResv, ...(sc.vmBoFreeName ? { vmBoFreeName: sc.vmBoFreeName } : {}) },
-  };
+  /** Set for scenarios with threads: how the interleavings were explored. */
+  exploration?: Exploration;
 }
 
 export function runScenario(sc: Scenario): SimulationResult {
+  // Threads (`concurrent` contexts) are explored over every interleaving.
+  if (hasThreads(sc)) return runThreadedScenario(sc);
   const cfg = scenarioConfig(sc);
   const steps: TraceStep[] = [];
   const findings: Finding[] = [];
@@ -79,7 +75,7 @@ export function runScenario(sc: Scenario): SimulationResult {
 
   for (const block of sc.contexts) {
     enterContext(state, block, vmImmediate);
-    ctxName = block.name === block.kind ? block.kind : `${block.kind} ${block.name}`;
+    ctxName = contextTitle(block);
     state.ctx.name = ctxName;
     steps.push(traceStep(steps.length, 'context', `${ctxName}:`, { state, violations: [], assumptions: [], notes: contextNotes(state, block), result: 'ok' },
       { location: loc(block.line, 1, block.kind.length + 1) }));
@@ -105,33 +101,4 @@ export function runScenario(sc: Scenario): SimulationResult {
 
   findings.sort(compareFindings);
   return { scenario: sc, steps, findings, expectations: checkExpectations(sc, findings) };
-}
-
-function enterContext(state: ModelState, block: ContextBlock, vmImmediate: boolean): void {
-  const kind = CONTEXT_BY_NAME.get(block.kind)!;
-  const sig = kind.signalling === 'always' || (kind.signalling === 'immediate' && vmImmediate);
-  state.ctx = {
-    name: block.name, signalling: sig ? 1 : 0, begins: 0, atomic: kind.atomic ? 1 : 0,
-    signallingFrom: sig ? [{ origin: `${block.line}`, label: block.kind === block.name ? block.kind : `${block.kind} ${block.name}` }] : [],
-  };
-}
-
-function contextNotes(state: ModelState, block: ContextBlock): string[] {
-  const kind = CONTEXT_BY_NAME.get(block.kind)!;
-  const notes = [kind.summary];
-  if (state.ctx.signalling) notes.push('in the DMA-fence signalling critical path');
-  if (kind.signalling === 'immediate' && !state.ctx.signalling) notes.push('not in the signalling path: the VM is in staged mode');
-  return notes;
-}
-
-function checkExpectations(sc: Scenario, findings: Finding[]): ExpectationResult[] {
-  return sc.expectations.map((e) => {
-    if (e.rule === 'clean') {
-      const bad = findings.filter((f) => f.severity !== 'info');
-      return { expectation: e, met: bad.length === 0, detail: bad.length ? `found ${bad.map((f) => `${f.rule} (line ${f.range.start.line})`).join(', ')}` : 'no findings' };
-    }
-    const hits = findings.filter((f) => f.rule === e.rule);
-    const met = e.negate ? hits.length === 0 : hits.length > 0;
-    return { expectation: e, met, detail: hits.length ? `${hits.length} finding(s), first at line ${hits[0]!.range.start.line}` : 'no finding' };
-  });
 }

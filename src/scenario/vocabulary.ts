@@ -30,6 +30,8 @@ const ALIASES: Record<string, { op: string; opts?: Record<string, string | boole
   drm_gpuvm_put: { op: 'vm_put' },
   drm_gem_object_get: { op: 'gem_get' },
   drm_gem_object_put: { op: 'gem_put' },
+  drm_gem_shmem_pin: { op: 'gem_pin' },
+  drm_gem_shmem_unpin: { op: 'gem_unpin' },
   drm_gpuvm_bo_create: { op: 'bo_create' },
   drm_gpuvm_bo_obtain: { op: 'bo_obtain' },
   drm_gpuvm_bo_obtain_locked: { op: 'bo_obtain' },
