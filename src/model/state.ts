@@ -223,7 +223,7 @@ export function stateKey(s: ModelState): string {
     const o = s.objects[k]!;
     switch (o.kind) {
       case 'vm': parts.push(`V${o.id}${b(o.resvProtected)}${b(o.immediateMode)}${o.state[0]}${o.refs.n}${o.refs.extra ? '+' : ''}${b(o.listsKnown)}[${o.extobj}|${o.evict}|${o.deferred}|${o.vas}]`); break;
-      case 'gem': parts.push(`G${o.id}${o.vm ?? ''}${b(o.internal)}${o.state[0]}${o.refs.n}${o.refs.extra ? '+' : ''}${b(o.listKnown)}${o.identity[0]}[${o.vmBos}]`); break;
+      case 'gem': parts.push(`G${o.id}${o.vm ?? ''}${b(o.internal)}${o.state[0]}${o.refs.n}${o.refs.extra ? '+' : ''}${b(o.listKnown)}${o.identity[0]}p${o.pins ?? ''}[${o.vmBos}]`); break;
       case 'vm_bo': parts.push(`B${o.id}${o.vm},${o.gem}${o.state[0]}${o.refs.n}${o.refs.extra ? '+' : ''}${b(o.evicted)}${o.origin[0]}${b(o.holdsCounted)}${b(o.unknownLists)}[${o.vas}]`); break;
       case 'va': parts.push(`A${o.id}${o.vm ?? ''},${o.gem ?? ''},${o.vmBo ?? ''}${b(o.inserted)}${o.state[0]}${b(o.unknown)}${b(o.holdsCounted)}`); break;
     }
