@@ -9,6 +9,7 @@ import type { SimulationView } from '../model/view';
 import { reviewSources, type Source } from '../review';
 import { parseScenario, ScenarioSyntaxError } from '../scenario/parse';
 import { runScenario } from '../scenario/run';
+import { scenarioView } from '../scenario/view';
 import type { Parsers } from '../syntax/parser';
 import { frontendFor } from '../syntax/registry';
 import { languageOf, type Analyzer } from './analyzer';
@@ -112,10 +113,7 @@ async function simulateScenario(d: CommandDeps, uri?: vscode.Uri): Promise<void>
   let view: SimulationView;
   try {
     const r = runScenario(parseScenario(doc.getText(), doc.uri.toString()));
-    view = {
-      kind: 'scenario', title: doc.uri.path.split('/').pop()!, file: doc.uri.toString(), language: 'gpuvm',
-      context: 'scenario', mode: '', paths: [{ id: 'p0', label: 'scenario', findings: r.findings.map(({ steps: _s, ...f }) => f), steps: r.steps }],
-    };
+    view = scenarioView(r, doc.uri.toString(), doc.uri.path.split('/').pop()!);
   } catch (e) {
     if (e instanceof ScenarioSyntaxError) {
       const x = e.errors[0]!;
