@@ -176,12 +176,32 @@ export function emptyState(ctxName = 'process'): ModelState {
   };
 }
 
-/** Structured clone of a state (states are plain JSON). */
-export function cloneState(s: ModelState): ModelState {
-  return structuredClone(s);
+/** A deep copy of plain JSON data; several times faster than structuredClone on model states. */
+function cloneJson<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(cloneJson) as T;
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = cloneJson((v as Record<string, unknown>)[k]);
+  return out as T;
 }
 
-/** A canonical string for de-duplication. Insertion order is deterministic per path, so JSON is enough. */
+/** Deep copy of a state (states are plain JSON). */
+export function cloneState(s: ModelState): ModelState {
+  return cloneJson(s);
+}
+
+const keys = new WeakMap<ModelState, string>();
+
+/**
+ * A canonical string for de-duplication. Insertion order is deterministic per
+ * path, so JSON is enough. States are never changed once an operation returned
+ * them, so the string is computed once per state object.
+ */
 export function stateKey(s: ModelState): string {
-  return JSON.stringify(s);
+  let k = keys.get(s);
+  if (k === undefined) {
+    k = JSON.stringify(s);
+    keys.set(s, k);
+  }
+  return k;
 }
