@@ -55,7 +55,6 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
   const results: FunctionResult[] = [];
   let states = 0;
   let maxMs = 0;
-  const relevant = gpuvmRelevant(p);
 
   for (const fn of p.bottomUp()) {
     const prev = opts.only && !opts.only.has(fn.id) ? opts.previous?.get(fn.id) : undefined;
@@ -70,7 +69,7 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
     const fr: FunctionResult = {
       fn, findings: [], context: ctx, contextLabel: contexts.describe(fn), modeLabel: modeLabel(mode.mode, mode.source), intrinsic: [],
     };
-    if (!relevant.has(fn)) { results.push(fr); continue; }
+    if (!p.relevant(fn)) { results.push(fr); continue; }
     const ex = explore(fn, ctx, p, cfg, intrinsic);
     fr.explored = ex;
     states += ex.states;
@@ -80,6 +79,10 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
     for (const r of ex.raw) {
       const key = `${r.violation.rule}@${r.step.fn.id}#${r.step.node.id}`;
       if (!intrinsic.has(key)) { intrinsic.add(key); fr.intrinsic.push(key); }
+      // Also by where a leaked reference was taken, so callers that inline the helper do not repeat it.
+      const o = r.violation.at ? ex.origins.get(r.violation.at) : undefined;
+      const atKey = o ? `${r.violation.rule}@${o.fn.id}#${o.node.id}` : undefined;
+      if (atKey && !intrinsic.has(atKey)) { intrinsic.add(atKey); fr.intrinsic.push(atKey); }
       const f = toFinding(fn, ex, r.violation, r.at, r.step, contexts);
       const dk = `${f.rule}:${f.range.start.line}:${f.range.start.column}`;
       if (seen.has(dk) || suppressed(file, fn, f)) continue;
@@ -110,20 +113,6 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
     functions: results, findings,
     stats: { files: files.length, functions: p.functions.length, analysed: results.filter((r) => r.explored).length, states, ms: Date.now() - t0, maxFunctionMs: maxMs },
   };
-}
-
-/** Functions that touch GPUVM or call (transitively) one that does. */
-function gpuvmRelevant(p: Program): Set<IrFunction> {
-  const rel = new Set(p.functions.filter((f) => f.touchesGpuvm));
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const f of p.functions) {
-      if (rel.has(f)) continue;
-      if (p.callees(f).some((c) => rel.has(c))) { rel.add(f); changed = true; }
-    }
-  }
-  return rel;
 }
 
 function modelConfig(p: Program, fn: IrFunction, opts: AnalyzeOptions): ModelConfig {

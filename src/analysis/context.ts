@@ -50,6 +50,25 @@ export class Program {
     }
   }
 
+  private relevantSet?: Set<IrFunction>;
+
+  /** Whether a function touches GPUVM or calls (transitively) one that does. */
+  relevant(fn: IrFunction): boolean {
+    if (!this.relevantSet) {
+      const rel = new Set(this.functions.filter((f) => f.touchesGpuvm));
+      let changed = true;
+      while (changed) {
+        changed = false;
+        for (const f of this.functions) {
+          if (rel.has(f)) continue;
+          if (this.callees(f).some((c) => rel.has(c))) { rel.add(f); changed = true; }
+        }
+      }
+      this.relevantSet = rel;
+    }
+    return this.relevantSet.has(fn);
+  }
+
   roles(fn: IrFunction): Set<string> {
     return this.roleOf.get(fn) ?? new Set();
   }
