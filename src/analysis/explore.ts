@@ -721,13 +721,22 @@ export function resolve(s: ModelState, key: string, kind: ObjKind, fctx: Functio
     else if (o.kind === 'va') {
       if (rule.via === 'va.vm_bo') {
         if (!o.vmBo && o.unknown) {
-          const r = declare(s, key, 'vm_bo', fctx, cfg);
+          // An outside VA's vm_bo is of the VA's GEM, if that is known already.
+          const gemName = o.gem ? Object.keys(s.names).find((n) => s.names[n] === o.gem) : undefined;
+          const st = gemName ? apply1(s, { op: 'alias', args: [`${key}.obj`, gemName] }) : s;
+          const r = declare(st, key, 'vm_bo', fctx, cfg);
           if (!r) return undefined;
           return { state: apply1(r.state, { op: 'va_assume_linked', args: [base, key] }), name: key };
         }
         target = o.vmBo;
-      } else if (rule.via === 'va.gem') target = o.gem;
-      else target = o.vm;
+      } else if (rule.via === 'va.gem') {
+        // An outside VA's GEM is the one of the vm_bo it is linked to.
+        if (!o.gem && o.unknown && !o.vmBo) {
+          const r = resolve(s, `${base}.vm_bo.obj`, 'gem', fctx, cfg);
+          if (r) return { state: apply1(r.state, { op: 'alias', args: [key, r.name] }), name: key };
+        }
+        target = o.gem;
+      } else target = o.vm;
     }
     if (!target) continue;
     const name = Object.keys(s.names).find((n) => s.names[n] === target);

@@ -935,11 +935,13 @@ const HANDLERS: Record<string, Handler> = {
       }
     }
     if (prot !== false) {
-      const h = w.held(resv);
-      if (h !== 'no') {
-        const l = w.heldLock(resv);
+      // It takes the resv itself: like any lock taken, it gets no benefit of the doubt about
+      // what the caller may hold, only the locks this path (or an assertion) says are held.
+      const l = w.heldLock(resv);
+      const h = !l ? 'no' : w.relation(l, resv) === 'same' ? 'yes' : 'maybe';
+      if (l) {
         w.violate('deferred-cleanup-under-resv', `${w.what} takes ${resv.label} itself, and this path ${h === 'yes' ? 'holds it' : 'may hold it'}: self-deadlock`,
-          { related: l ? [w.takenHere(l)] : [], ...(h === 'maybe' || prot === undefined ? { certainty: 'possible' as const } : {}) });
+          { related: [w.takenHere(l)], ...(h === 'maybe' || prot === undefined ? { certainty: 'possible' as const } : {}) });
       } else {
         const g = w.heldGpuvaLocks()[0];
         if (g) w.violate('lock-order', `${w.what} takes ${resv.label} while holding ${g.label}: lock inversion`, { related: [w.takenHere(g)] });
