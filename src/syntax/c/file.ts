@@ -11,7 +11,7 @@ import { CALLBACK_REGISTRARS, isConversion, knownCFunctionNames, OPS_TABLES, RES
 import { emptyIrFile, type LowerOptions } from '../frontend';
 import { findDirectives, lineStarts, type Directive } from './comments';
 import type { FileCtx } from './context';
-import { functionDeclarator, lowerFunction, type FunctionSource } from './function';
+import { functionDeclarator, isTruncated, lowerFunction, type FunctionSource } from './function';
 import { callArgs, callName, type Accessor } from './keys';
 import { spanOf } from './spans';
 import { collectEmbeddingStructs, typeName } from './types';
@@ -101,6 +101,15 @@ function spanAt(src: SourceText, startIndex: number, endIndex: number): Span {
 
 function opsTables(decls: Node[], callbacks: Record<string, string[]>): void {
   for (const d of decls) {
+    // ioctl tables: DRM_IOCTL_DEF_DRV(NAME, handler, flags) entries.
+    if (d.text.includes('(')) {
+      for (const c of d.descendantsOfType('call_expression')) {
+        const f = c.childForFieldName('function');
+        const reg = f && f.type === 'identifier' ? CALLBACK_REGISTRARS[f.text] : undefined;
+        const a = reg ? c.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment')[reg.arg] : undefined;
+        if (reg && a && /^\w+$/.test(a.text)) (callbacks[reg.role] ??= []).push(a.text);
+      }
+    }
     const table = OPS_TABLES[typeName(d.childForFieldName('type')) ?? ''];
     if (!table) continue;
     for (const init of d.descendantsOfType('initializer_pair')) {
@@ -214,6 +223,7 @@ export function lowerCFile(tree: Tree, text: string, file: string, opts: LowerOp
     sources.push({
       name: f.name, id: f.id, span: spanAt(src, f.ts.startIndex, f.ts.endIndex), nameSpan: spanAt(src, f.nameTs.startIndex, f.nameTs.endIndex),
       declarator, ...(def ? { def } : { calls: callsOf(f.ts, src) }),
+      ...(isTruncated(f.ts.childForFieldName('body')!) ? { truncated: true } : {}),
       suppress: f.above.flatMap((d) => d.allow), markers: [...new Set(f.above.flatMap((d) => d.markers))],
     });
   }

@@ -7,7 +7,7 @@ import type { IrFunction, IrParam, Span } from '../../analysis/ir';
 import type { FileCtx } from './context';
 import { FnLowering } from './context';
 import { lowerBlock } from './stmt';
-import { endSpan } from './spans';
+import { endSpan, spanOf } from './spans';
 import { declaratorName, kindOfType, typeName } from './types';
 
 export interface FunctionSource {
@@ -22,6 +22,8 @@ export interface FunctionSource {
   def?: Node;
   /** For the others: the functions they call, in order. */
   calls?: Array<{ name: string; span: Span }>;
+  /** The body's closing brace is missing (a patch hunk or a file cut short). */
+  truncated?: boolean;
   suppress: string[];
   markers: string[];
 }
@@ -68,16 +70,29 @@ function parameters(L: FnLowering, fd: Node | undefined): IrParam[] {
   return out;
 }
 
-/** A statement-level ERROR or a MISSING node the macro recovery did not explain. */
-function unexplainedDamage(body: Node): string | undefined {
+/** What a body's closing brace tells (a tree-sitter node or a copied one). */
+interface BodyNode {
+  childCount: number;
+  child(i: number): { type: string; isMissing: boolean } | null;
+}
+
+/** The body's closing brace is missing. */
+export function isTruncated(body: BodyNode): boolean {
   const last = body.child(body.childCount - 1);
-  if (last && last.isMissing) return 'the end of the function is missing';
-  return undefined;
+  return !last || last.type !== '}' || last.isMissing;
 }
 
 export function lowerFunction(fc: FileCtx, src: FunctionSource): IrFunction {
   const span = src.span;
-  const body = src.def?.childForFieldName('body');
+  // A function whose end is missing (a patch hunk or a file cut short) is not lowered:
+  // its exits would be wherever the text stops. Its calls still count for the call graph.
+  const whole = src.def?.childForFieldName('body');
+  const truncated = !!src.truncated;
+  const body = truncated ? undefined : whole;
+  const calls = truncated && whole ? whole.descendantsOfType('call_expression').flatMap((c) => {
+    const f = c.childForFieldName('function');
+    return f && f.type === 'identifier' ? [{ name: f.text, span: spanOf(f) }] : [];
+  }) : src.calls;
   let L = new FnLowering(fc, src.name, span);
   let params = parameters(L, src.declarator);
   let partial: IrFunction['partial'];
@@ -86,13 +101,13 @@ export function lowerFunction(fc: FileCtx, src: FunctionSource): IrFunction {
       lowerBlock(L, body);
       if (L.reachable) L.ret('end of function', endSpan(body));
     } else {
-      for (const c of src.calls ?? []) {
+      for (const c of calls ?? []) {
         L.callees.add(c.name);
         L.emit({ kind: 'call', callee: c.name, args: [], label: `${c.name}()` }, c.span);
       }
       L.ret('end of function', { ...span, start: span.end });
     }
-    const damage = body ? unexplainedDamage(body) : undefined;
+    const damage = truncated ? 'the end of the function is missing, so it is not analysed' : undefined;
     const reasons = [...L.partial.map((p) => p.reason), ...(damage ? [damage] : []), ...L.undefinedLabels().map((l) => `goto ${l} has no label`)];
     if (reasons.length) {
       partial = { reason: [...new Set(reasons)].slice(0, 3).join('; '), spans: L.partial.map((p) => p.span) };
@@ -113,7 +128,8 @@ export function lowerFunction(fc: FileCtx, src: FunctionSource): IrFunction {
     roles: [], markers: src.markers, suppress: src.suppress, entryLocks: L.entryLocks, callerLocks: true,
     ...(partial ? { partial } : {}),
     callees: [...L.callees],
-    touchesGpuvm: nodes.some((n) => n.event.kind === 'api'),
+    // A function whose end is missing still touches GPUVM if its text says so.
+    touchesGpuvm: nodes.some((n) => n.event.kind === 'api') || (truncated && fc.relevant.has(src.name)),
   };
 }
 

@@ -6,7 +6,7 @@
 // - `drm_exec_until_all_locked(exec) { }` with a bare identifier: silently
 //   parsed as a nested function definition (type `NAME`, declarator `(exec)`).
 
-import type { CNode as Node } from './cnode';
+import { CNode, CNode as Node } from './cnode';
 import { EXEC_LOOP, isIteratorMacro } from '../../api/c';
 import { callArgs, callName } from './keys';
 
@@ -93,4 +93,52 @@ export function macroBlockAt(stmts: readonly Node[], i: number): MacroBlock | un
     return { kind, name, args: [], argText: d.text.slice(1, -1).trim(), head: s, body, consumed: 1 };
   }
   return undefined;
+}
+
+/**
+ * `kfree(container_of(va, struct x, base));` as a statement is read as a
+ * declaration whose type is a macro (`macro_type_specifier`): rebuild the call
+ * it is, so it is lowered like any other.
+ */
+export function misparsedCall(n: Node): Node | undefined {
+  if (n.type !== 'macro_type_specifier') return undefined;
+  const name = n.childForFieldName('name');
+  const type = n.childForFieldName('type');
+  if (!name || name.type !== 'identifier' || !type) return undefined;
+  const inner = typeDescriptorCall(type);
+  return inner ? syntheticCall(n, name, [inner]) : undefined;
+}
+
+/** `container_of(va, struct x, base)` inside a type_descriptor: a type name with an abstract function declarator. */
+function typeDescriptorCall(td: Node): Node | undefined {
+  const t = td.childForFieldName('type');
+  const d = td.childForFieldName('declarator');
+  if (!t || t.type !== 'type_identifier' || !d || d.type !== 'abstract_function_declarator') return undefined;
+  const params = d.childForFieldName('parameters');
+  const args: Node[] = [];
+  for (let i = 0; params && i < params.namedChildCount; i++) {
+    const p = params.namedChild(i)!;
+    const pt = p.childForFieldName('type');
+    if (pt && (pt.type === 'type_identifier' || pt.type === 'primitive_type') && !p.childForFieldName('declarator')) {
+      args.push(new CNode(pt.src, 'identifier', true, null, pt.startIndex, pt.endIndex, false));
+    } else args.push(p);
+  }
+  const fn = new CNode(t.src, 'identifier', true, null, t.startIndex, t.endIndex, false);
+  return syntheticCall(td, fn, args);
+}
+
+function syntheticCall(at: Node, fn: Node, args: Node[]): Node {
+  const call = new CNode(at.src, 'call_expression', true, at.field, at.startIndex, at.endIndex, false);
+  const f = new CNode(fn.src, 'identifier', true, 'function', fn.startIndex, fn.endIndex, false);
+  const list = new CNode(at.src, 'argument_list', true, 'arguments', fn.endIndex, at.endIndex, false);
+  f.parent = call;
+  list.parent = call;
+  for (const a of args) {
+    const c = new CNode(a.src, a.type, a.isNamed, null, a.startIndex, a.endIndex, a.isMissing);
+    c.children.push(...a.children);
+    c.parent = list;
+    list.children.push(c);
+  }
+  call.children.push(f, list);
+  return call;
 }

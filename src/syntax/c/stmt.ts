@@ -11,7 +11,7 @@ import { lowerCond } from './cond';
 import type { FnLowering } from './context';
 import { lowerDeclaration, lowerExpr } from './expr';
 import { callArgs, keyOf, literalKey, peel } from './keys';
-import { macroBlockAt, type MacroBlock } from './macros';
+import { macroBlockAt, misparsedCall, type MacroBlock } from './macros';
 import { endSpan, headSpan, labelText, spanOf } from './spans';
 
 const SKIP = new Set(['comment', ';', '{', '}', 'type_definition', 'struct_specifier', 'union_specifier', 'enum_specifier',
@@ -46,7 +46,35 @@ export function lowerSeq(L: FnLowering, stmts: readonly Node[]): void {
   }
 }
 
+/** Tokens tree-sitter-c trips over that change nothing for the analysis: type arguments and annotations. */
+const BENIGN_ERROR = /^(struct|union|enum|__user|__maybe_unused|__always_inline|__iomem|__rcu|__force|__must_check|__percpu)$/;
+
+/** `container_of(p, struct x, m)` can also come out as `struct` + ERROR(x): a type argument. */
+function isTypeArgument(e: Node, t: string): boolean {
+  const list = e.parent;
+  if (!list || list.type !== 'argument_list' || !/^\w+$/.test(t)) return false;
+  const i = list.children.indexOf(e);
+  const prev = i > 0 ? list.children[i - 1] : undefined;
+  return !!prev && /^(struct|union|enum)$/.test(prev.text);
+}
+
+/** Parts of a statement the parser could not read: the function is then analysed in part. */
+function reportDamage(L: FnLowering, n: Node): void {
+  if (!n.hasError) return;
+  for (const e of n.descendantsOfType('ERROR')) {
+    const t = e.text.trim();
+    if (!t || BENIGN_ERROR.test(t) || isTypeArgument(e, t)) continue;
+    L.partial.push({ reason: `could not parse '${labelText(L.text, e, 40)}'`, span: headSpan(e, L.text) });
+    return;
+  }
+}
+
 export function lowerStmt(L: FnLowering, n: Node): void {
+  if (n.type === 'expression_statement' || n.type === 'declaration' || n.type === 'return_statement') reportDamage(L, n);
+  else if (n.type === 'if_statement' || n.type === 'while_statement' || n.type === 'switch_statement') {
+    const c = n.childForFieldName('condition');
+    if (c) reportDamage(L, c);
+  }
   switch (n.type) {
     case 'compound_statement':
       lowerBlock(L, n);
@@ -126,12 +154,16 @@ export function lowerStmt(L: FnLowering, n: Node): void {
     case 'ERROR':
       lowerError(L, n);
       return;
-    default:
-      if (SKIP.has(n.type)) return;
-      // An expression or something the grammar put where a statement goes.
-      if (n.type.endsWith('_expression') || n.type === 'identifier') { lowerExpr(L, n); return; }
-      L.markPartial(`unexpected ${n.type.replace(/_/g, ' ')} '${labelText(L.text, n, 40)}'`, spanOf(n));
+    case 'macro_type_specifier': {
+      const call = misparsedCall(n);
+      if (call) { lowerExpr(L, call); return; }
+      break;
+    }
   }
+  if (SKIP.has(n.type)) return;
+  // An expression or something the grammar put where a statement goes.
+  if (n.type.endsWith('_expression') || n.type === 'identifier') { lowerExpr(L, n); return; }
+  L.markPartial(`unexpected ${n.type.replace(/_/g, ' ')} '${labelText(L.text, n, 40)}'`, spanOf(n));
 }
 
 function lowerIf(L: FnLowering, n: Node): void {
