@@ -84,7 +84,9 @@ function fragments(hunks: PatchSource[], functions: Array<{ name: string; file: 
     });
   }
   for (const h of hunks) {
-    const name = /(\w+)\s*\([^()]*\)?\s*\{?\s*$|(\w+)\s*\(/.exec(h.heading ?? '');
+    // A heading that is a prototype (ends with ';') names no function the hunk is inside.
+    if (!h.heading || /;\s*$/.test(h.heading)) continue;
+    const name = /(\w+)\s*\([^()]*\)?\s*\{?\s*$|(\w+)\s*\(/.exec(h.heading);
     const fn = name?.[1] ?? name?.[2];
     if (!fn) continue;
     const key = `${h.inner}::${fn}`;

@@ -39,3 +39,16 @@ export function expected(text: string): string[] {
 export function found(findings: readonly Finding[]): string[] {
   return findings.filter((f) => f.severity !== 'info').map((f) => `${f.rule}@${f.range.start.line}`).sort();
 }
+
+/** Lower one C text to IR. */
+export async function lowerC(text: string, file = 't.c', opts: { signallingMarkers?: string[] } = {}): Promise<import('../../src/analysis/ir').IrFile> {
+  const { lowerSource } = await import('../../src/review');
+  const r = lowerSource(await getParsers(), { file, text, language: 'c' }, opts);
+  if (r.problem) throw new Error(r.problem);
+  return r.ir;
+}
+
+/** The API operations of a function, in node order. */
+export function ops(fn: import('../../src/analysis/ir').IrFunction): string[] {
+  return fn.nodes.flatMap((n) => (n.event.kind === 'api' ? [`${n.event.op}(${n.event.args.map((a) => a.key).join(',')})`] : []));
+}

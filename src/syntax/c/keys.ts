@@ -199,6 +199,12 @@ export function keyOf(n: Node, env: KeyEnv): string | undefined {
   return p === 'NULL' ? 'NULL' : p ? keyOfPath(p) : undefined;
 }
 
+/** The object a path's last member belongs to (`vm->base.r_obj` -> vm: `base` was accessed with '.', so it is embedded). */
+function ownerOf(p: Path): Path {
+  const last = p.segs[p.segs.length - 1]!;
+  return { root: p.root, segs: p.segs.slice(0, -1), addr: last.op === '.' };
+}
+
 /** The key of a path, or undefined for NULL / nothing. */
 function pkey(p: Path | 'NULL' | undefined): string | undefined {
   return p && p !== 'NULL' ? keyOfPath(p) : undefined;
@@ -219,7 +225,7 @@ function vmOfResvObj(n: Node, env: KeyEnv, subst: Subst, depth: number): string 
   }
   const p = pathOf(x, env, subst, depth);
   if (!p || p === 'NULL' || !p.segs.length || p.segs[p.segs.length - 1]!.name !== 'r_obj') return undefined;
-  return keyOfPath({ root: p.root, segs: p.segs.slice(0, -1), addr: false });
+  return keyOfPath(ownerOf(p));
 }
 
 export function vmOfResvObject(n: Node, env: KeyEnv): string | undefined {
@@ -257,7 +263,8 @@ function resvOwner(n: Node, env: KeyEnv, subst: Subst, depth: number): ResvOwner
     if ((field === 'resv' || field === '_resv') && arg) {
       const vm = vmOfResvObj(arg, env, subst, depth);
       if (vm) return { kind: 'vm', key: vm };
-      const k = pkey(pathOf(arg, env, subst, depth));
+      const whole = pathOf(x, env, subst, depth);
+      const k = whole && whole !== 'NULL' && whole.segs.length ? keyOfPath(ownerOf(whole)) : undefined;
       if (k) return { kind: 'gem', key: k };
     }
   }
