@@ -115,13 +115,22 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
   };
 }
 
+const configCache = new WeakMap<Program, Map<IrFunction | undefined, ModelConfig>>();
+
 function modelConfig(p: Program, fn: IrFunction, opts: AnalyzeOptions): ModelConfig {
   const frees = p.byRole('vm_bo_free', fn);
-  return {
+  // The same for every function that sees the same vm_bo_free callback.
+  let cache = configCache.get(p);
+  if (!cache) { cache = new Map(); configCache.set(p, cache); }
+  const hit = cache.get(frees[0]);
+  if (hit) return hit;
+  const cfg: ModelConfig = {
     ...DEFAULT_CONFIG,
     obtainPrealloc: opts.obtainPrealloc ?? DEFAULT_CONFIG.obtainPrealloc,
     callbacks: { vmBoFreeTakesResv: frees.some((f) => takesResv(p, f, 2)), ...(frees[0] ? { vmBoFreeName: `${frees[0].displayName} (ops->vm_bo_free)` } : {}) },
   };
+  cache.set(frees[0], cfg);
+  return cfg;
 }
 
 /** A summary from the body: does this function (or what it calls) take a dma_resv? */

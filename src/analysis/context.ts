@@ -93,8 +93,15 @@ export class Program {
     return type ? same.find((f) => f.displayName === `${type}::${short}`) : undefined;
   }
 
+  private readonly roleCache = new Map<string, IrFunction[]>();
+
   byRole(role: string, from: IrFunction): IrFunction[] {
-    const all = this.functions.filter((f) => this.roleOf.get(f)?.has(role));
+    let all = this.roleCache.get(role);
+    if (!all) {
+      all = this.functions.filter((f) => this.roleOf.get(f)?.has(role));
+      this.roleCache.set(role, all);
+    }
+    if (!all.length) return all;
     const same = all.filter((f) => f.file === from.file);
     return same.length ? same : all;
   }

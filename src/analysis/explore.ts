@@ -161,6 +161,8 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
   init = holdEntryLocks(init, fn, fctx, cfg, originOf(rootStack, entryNode));
 
   const queue: PNode[] = [{ stack: rootStack, node: fn.entry, state: init, vars: initVars, len: 0 }];
+  // States and remembered values as small numbers in the de-duplication keys.
+  const states = new Map<string, number>();
   let head = 0;
   let count = 0;
   const maxLen = fn.nodes.length * 3 + 200;
@@ -174,7 +176,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
     const node = fnNow.nodes[p.node];
     if (!node) continue;
     for (const q of step(p, node)) {
-      const key = `${stackSig(q.stack)}|${q.node}|${stateKey(q.state)}|${JSON.stringify(q.vars)}`;
+      const key = `${stackSig(q.stack)}|${q.node}|${internId(states, stateKey(q.state))}|${varsKey(q.vars)}`;
       if (seen.has(key)) continue;
       seen.add(key);
       queue.push(q);
@@ -607,6 +609,20 @@ function dropUnreachable(s: ModelState): ModelState {
   const objects: ModelState['objects'] = {};
   for (const [id, o] of Object.entries(s.objects)) if (live.has(id)) objects[id] = o;
   return { ...s, objects };
+}
+
+function internId(ids: Map<string, number>, key: string): number {
+  let id = ids.get(key);
+  if (id === undefined) { id = ids.size; ids.set(key, id); }
+  return id;
+}
+
+const varsKeys = new WeakMap<Record<string, string>, string>();
+
+function varsKey(vars: Record<string, string>): string {
+  let k = varsKeys.get(vars);
+  if (k === undefined) { k = JSON.stringify(vars); varsKeys.set(vars, k); }
+  return k;
 }
 
 /** The handle no longer names anything (its object, and the references held on it, stay). */
