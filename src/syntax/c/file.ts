@@ -29,7 +29,7 @@ function topLevel(root: Node, fns: Node[], decls: Node[]): void {
       case 'function_definition':
         fns.push(c);
         break;
-      case 'declaration':
+      case 'declaration': case 'struct_specifier': case 'type_definition':
         decls.push(c);
         break;
       case 'preproc_if': case 'preproc_ifdef': case 'preproc_elif': case 'preproc_elifdef': case 'preproc_else':
@@ -83,12 +83,24 @@ function containerParamsOf(def: CNode, params: readonly string[]): Map<number, s
   return out.size ? out : undefined;
 }
 
-/** The calls of a function that is not lowered statement by statement, in order. */
-function callsOf(def: Node, starts: SourceText): Array<{ name: string; span: Span }> {
+const NOT_CALLS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'typeof', '__typeof__', 'alignof', '_Alignof', 'defined', 'do', 'else', 'case']);
+
+/**
+ * The calls of a function that is not lowered statement by statement, in
+ * order: read from its text (comments and strings blanked), which is much
+ * cheaper than walking its tree.
+ */
+function callsOf(def: Node, text: string, src: SourceText): Array<{ name: string; span: Span }> {
+  const body = def.childForFieldName('body');
+  if (!body) return [];
+  const t = text.slice(body.startIndex, body.endIndex)
+    .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, (m) => ' '.repeat(m.length));
   const out: Array<{ name: string; span: Span }> = [];
-  for (const c of def.descendantsOfType('call_expression')) {
-    const f = c.childForFieldName('function');
-    if (f && f.type === 'identifier') out.push({ name: f.text, span: spanAt(starts, f.startIndex, f.endIndex) });
+  for (const m of t.matchAll(CALL_NAME)) {
+    const name = m[1]!;
+    if (NOT_CALLS.has(name)) continue;
+    const at = body.startIndex + m.index!;
+    out.push({ name, span: spanAt(src, at, at + name.length) });
   }
   return out;
 }
@@ -222,14 +234,14 @@ export function lowerCFile(tree: Tree, text: string, file: string, opts: LowerOp
     }
     sources.push({
       name: f.name, id: f.id, span: spanAt(src, f.ts.startIndex, f.ts.endIndex), nameSpan: spanAt(src, f.nameTs.startIndex, f.nameTs.endIndex),
-      declarator, ...(def ? { def } : { calls: callsOf(f.ts, src) }),
+      declarator, ...(def ? { def } : { calls: callsOf(f.ts, text, src) }),
       ...(isTruncated(f.ts.childForFieldName('body')!) ? { truncated: true } : {}),
       suppress: f.above.flatMap((d) => d.allow), markers: [...new Set(f.above.flatMap((d) => d.markers))],
     });
   }
 
   const fc: FileCtx = {
-    file, text, accessors, defined, structs: collectEmbeddingStructs(root), relevant, containerParams,
+    file, text, accessors, defined, structs: collectEmbeddingStructs(decls), relevant, containerParams,
     immediate: /\bdrm_gpuvm_init\s*\([^;]*DRM_GPUVM_IMMEDIATE_MODE/.test(text),
     deferredEra: /\b(?:drm_gpuvm_bo_put_deferred|drm_gpuva_unlink_defer|drm_gpuvm_bo_deferred_cleanup)\b/.test(text),
     vmInits: out.vmInits, callbacks,

@@ -63,11 +63,14 @@ export function kindOfType(name: string | undefined, fileStructs: ReadonlyMap<st
 
 /**
  * Driver structs of the file that embed a GPUVM object (by value, not through a
- * pointer): objects of those types are that GPUVM object.
+ * pointer): objects of those types are that GPUVM object. `items` are the
+ * file's top-level declarations (struct definitions live there).
  */
-export function collectEmbeddingStructs(root: Node): Map<string, ObjKind> {
+export function collectEmbeddingStructs(items: readonly Node[]): Map<string, ObjKind> {
   const out = new Map<string, ObjKind>();
-  for (const s of root.descendantsOfType('struct_specifier')) {
+  for (const item of items) {
+    const s = item.type === 'struct_specifier' ? item : item.childForFieldName('type');
+    if (!s || s.type !== 'struct_specifier') continue;
     const name = s.childForFieldName('name')?.text;
     const body = s.childForFieldName('body');
     if (!name || !body || HANDLE_TYPES[name]) continue;
