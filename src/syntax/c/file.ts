@@ -111,10 +111,12 @@ function spanAt(src: SourceText, startIndex: number, endIndex: number): Span {
   return { start: { line: s.row + 1, column: s.column + 1 }, end: { line: e.row + 1, column: e.column + 1 }, startIndex, endIndex };
 }
 
+const REGISTRAR = new RegExp(`\\b(?:${Object.keys(CALLBACK_REGISTRARS).join('|')})\\s*\\(`);
+
 function opsTables(decls: Node[], callbacks: Record<string, string[]>): void {
   for (const d of decls) {
     // ioctl tables: DRM_IOCTL_DEF_DRV(NAME, handler, flags) entries.
-    if (d.text.includes('(')) {
+    if (REGISTRAR.test(d.text)) {
       for (const c of d.descendantsOfType('call_expression')) {
         const f = c.childForFieldName('function');
         const reg = f && f.type === 'identifier' ? CALLBACK_REGISTRARS[f.text] : undefined;
@@ -135,12 +137,10 @@ function opsTables(decls: Node[], callbacks: Record<string, string[]>): void {
   }
 }
 
-const REGISTRAR = new RegExp(`\\b(?:${Object.keys(CALLBACK_REGISTRARS).join('|')})\\s*\\(`);
-
 /** Callbacks registered in the file's functions (INIT_WORK, ioctl tables, irq handlers). */
-function registrations(defs: readonly Node[], text: string, callbacks: Record<string, string[]>): void {
-  for (const d of defs) {
-    if (!REGISTRAR.test(text.slice(d.startIndex, d.endIndex))) continue;
+function registrations(defs: ReadonlyArray<{ ts: Node; body: string }>, callbacks: Record<string, string[]>): void {
+  for (const { ts: d, body } of defs) {
+    if (!REGISTRAR.test(body)) continue;
     for (const c of d.descendantsOfType('call_expression')) {
       const f = c.childForFieldName('function');
       const reg = f && f.type === 'identifier' ? CALLBACK_REGISTRARS[f.text] : undefined;
@@ -155,6 +155,7 @@ function registrations(defs: readonly Node[], text: string, callbacks: Record<st
 
 /** Directives in the comment block right above a function belong to the function. */
 function directivesAbove(def: Node, directives: readonly Directive[]): Directive[] {
+  if (!directives.length) return [];
   let prev = def.previousNamedSibling;
   while (prev && prev.type === 'comment') prev = prev.previousNamedSibling;
   const from = prev ? prev.endPosition.row + 1 : 0;
@@ -176,7 +177,7 @@ export function lowerCFile(tree: Tree, text: string, file: string, opts: LowerOp
     for (const line of new Set([d.line, d.endLine])) out.lineSuppressions[line] = [...(out.lineSuppressions[line] ?? []), ...d.allow];
   }
 
-  interface Found { ts: Node; name: string; nameTs: Node; id: string; above: Directive[] }
+  interface Found { ts: Node; name: string; nameTs: Node; id: string; above: Directive[]; start: number; end: number; body: string }
   const found: Found[] = [];
   const seen = new Map<string, number>();
   const src = new SourceText(text);
@@ -187,12 +188,17 @@ export function lowerCFile(tree: Tree, text: string, file: string, opts: LowerOp
     const name = nameTs.text;
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);
-    found.push({ ts, name, nameTs, id: n === 1 ? `${file}::${name}` : `${file}::${name}#${n}`, above: directivesAbove(ts, directives) });
+    const start = ts.startIndex;
+    const end = ts.endIndex;
+    found.push({
+      ts, name, nameTs, id: n === 1 ? `${file}::${name}` : `${file}::${name}#${n}`, above: directivesAbove(ts, directives),
+      start, end, body: text.slice(start, end),
+    });
   }
   const defined = new Set(found.map((f) => f.name));
   const accessors = new Map<string, Accessor>();
   for (const f of found) {
-    if (accessors.has(f.name) || f.ts.endIndex - f.ts.startIndex > 600) continue;
+    if (accessors.has(f.name) || f.end - f.start > 600) continue;
     const a = accessorOf(f.ts, text, src, tree.language);
     if (a) accessors.set(f.name, a);
   }
@@ -200,13 +206,13 @@ export function lowerCFile(tree: Tree, text: string, file: string, opts: LowerOp
   // Which functions can reach GPUVM: a text prefilter, then their callers in the file.
   const callbacks: Record<string, string[]> = {};
   opsTables(decls, callbacks);
-  registrations(found.map((f) => f.ts), text, callbacks);
+  registrations(found, callbacks);
   const roles = new Set(Object.values(callbacks).flat());
   const relevant = new Set<string>();
   const calls = new Map<string, Set<string>>();
   for (const f of found) {
     if (accessors.has(f.name)) continue;
-    const t = text.slice(f.ts.startIndex, f.ts.endIndex);
+    const t = f.body;
     if (PREFILTER.test(t) || roles.has(f.name) || f.above.some((d) => d.markers.length)) relevant.add(f.name);
     const cs = new Set<string>();
     for (const m of t.matchAll(CALL_NAME)) if (defined.has(m[1]!) && m[1] !== f.name) cs.add(m[1]!);
@@ -233,7 +239,7 @@ export function lowerCFile(tree: Tree, text: string, file: string, opts: LowerOp
       if (m && !containerParams.has(f.name)) containerParams.set(f.name, m);
     }
     sources.push({
-      name: f.name, id: f.id, span: spanAt(src, f.ts.startIndex, f.ts.endIndex), nameSpan: spanAt(src, f.nameTs.startIndex, f.nameTs.endIndex),
+      name: f.name, id: f.id, span: spanAt(src, f.start, f.end), nameSpan: spanAt(src, f.nameTs.startIndex, f.nameTs.endIndex),
       declarator, ...(def ? { def } : { calls: callsOf(f.ts, text, src) }),
       ...(isTruncated(f.ts.childForFieldName('body')!) ? { truncated: true } : {}),
       suppress: f.above.flatMap((d) => d.allow), markers: [...new Set(f.above.flatMap((d) => d.markers))],
@@ -250,8 +256,10 @@ export function lowerCFile(tree: Tree, text: string, file: string, opts: LowerOp
   for (const s of sources) functions.push(lowerFunction(fc, s));
   out.functions = functions;
   for (const [role, names] of Object.entries(callbacks)) out.callbacks[role] = [...new Set(names)];
-  for (const e of root.descendantsOfType('ERROR')) {
-    if (e.parent?.type === 'translation_unit') out.parseErrors.push({ span: spanOf(e), message: 'could not parse this part of the file' });
+  // Only top-level damage is a parse error of the file; damage inside a function is the function's.
+  for (let i = 0; i < root.childCount; i++) {
+    const e = root.child(i)!;
+    if (e.type === 'ERROR') out.parseErrors.push({ span: spanOf(e), message: 'could not parse this part of the file' });
   }
   return out;
 }
