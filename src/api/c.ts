@@ -49,6 +49,8 @@ export interface CApi {
   execCtx?: number;
   /** A bool argument that selects an option: drm_gpuvm_bo_evict(vm_bo, evict). */
   flagArg?: { from: number; ifTrue: string; ifFalse: string };
+  /** Options that hold in the driver-list-lock generation (see GPUVA_LOCK_REGISTRAR). */
+  driverListLockOpts?: Record<string, string | boolean>;
 }
 
 const a = (from: number, read: CArgRead, field?: string): CArg => ({ from, read, ...(field ? { field } : {}) });
@@ -66,7 +68,8 @@ export const C_API: Readonly<Record<string, CApi>> = {
   drm_gpuvm_bo_create: { op: 'bo_create', args: [a(0, 'vm'), a(1, 'gem')], result: 'handle', fails: 'null' },
   drm_gpuvm_bo_obtain: { op: 'bo_obtain', args: [a(0, 'vm'), a(1, 'gem')], result: 'handle', fails: 'err' },
   drm_gpuvm_bo_obtain_locked: { op: 'bo_obtain', args: [a(0, 'vm'), a(1, 'gem')], result: 'handle', fails: 'err' },
-  drm_gpuvm_bo_obtain_prealloc: { op: 'bo_obtain_prealloc', args: [a(0, 'vm_bo')], result: 'handle' },
+  // Locks obj->gpuva.lock itself on current kernels; the caller held the GEM's list lock before.
+  drm_gpuvm_bo_obtain_prealloc: { op: 'bo_obtain_prealloc', args: [a(0, 'vm_bo')], result: 'handle', driverListLockOpts: { caller_locks: true } },
   drm_gpuvm_bo_find: { op: 'bo_find', args: [a(0, 'vm'), a(1, 'gem')], result: 'handle', fails: 'null' },
   drm_gpuvm_bo_get: { op: 'bo_get', args: [a(0, 'vm_bo')], result: 'handle' },
   drm_gpuvm_bo_put: { op: 'bo_put', args: [a(0, 'vm_bo')], result: 'true-if-last' },
@@ -215,6 +218,17 @@ export const VM_RESV_GEMS: Readonly<Record<string, number>> = {
  * Lock assertions: facts about the caller when they open a function.
  * `list` is the lock that protects a GEM's gpuva list, which depends on the mode.
  */
+/**
+ * Before DRM_GPUVM_IMMEDIATE_MODE and obj->gpuva.lock, a driver could protect
+ * each GEM's gpuva list with a mutex of its own, registered where the GEM is
+ * created: drm_gem_gpuva_set_lock(obj, &bo->lock). In that API generation the
+ * registered mutex is the gpuva list lock whatever the VM's flags, and
+ * drm_gpuvm_bo_obtain_prealloc() expected its caller to hold it. The
+ * registration is usually in another file than the GPUVM calls, so it is a
+ * fact of the whole program (the member name of the registered mutex).
+ */
+export const GPUVA_LOCK_REGISTRAR = { name: 'drm_gem_gpuva_set_lock', gem: 0, lock: 1, fact: 'gpuva_lock_members' } as const;
+
 export const ASSERTIONS: Readonly<Record<string, { lock: 'resv' | 'lock' | 'list' | 'vm-resv'; arg: number }>> = {
   lockdep_assert_held: { lock: 'lock', arg: 0 },
   lockdep_assert_held_write: { lock: 'lock', arg: 0 },

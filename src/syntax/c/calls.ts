@@ -146,7 +146,7 @@ function lowerApi(L: FnLowering, name: string, api: CApi, args: Node[], ctx: Exp
     if (r.op) op = r.op;
     irArgs.push(r.arg);
   }
-  const opts: Record<string, string | boolean> = { ...api.opts };
+  const opts: Record<string, string | boolean> = { ...api.opts, ...(L.file.driverListLock ? api.driverListLockOpts : {}) };
   if (op === 'alloc' || op === 'va_alloc') opts.gfp = api.gfp !== undefined && args[api.gfp] ? labelText(L.text, args[api.gfp]!, 60) : 'GFP_KERNEL';
   if (api.flagArg && args[api.flagArg.from]) {
     const v = args[api.flagArg.from]!.text.trim();
@@ -348,5 +348,10 @@ function recordVmInit(L: FnLowering, args: Node[], span: Span): void {
   const resvProtected = /DRM_GPUVM_RESV_PROTECTED/.test(t);
   const known = immediate || resvProtected || /^\s*0\s*$/.test(t) || /^[\sA-Z_|()]*$/.test(t);
   if (!t.trim() || !known) return;
+  // Before immediate mode, a registered driver mutex protected the gpuva lists as gpuva.lock does in immediate mode.
+  if (L.file.driverListLock && !immediate) {
+    L.file.vmInits.push({ immediate: true, resvProtected, span, source: 'drm_gpuvm_init flags and a gpuva list lock set by drm_gem_gpuva_set_lock' });
+    return;
+  }
   L.file.vmInits.push({ immediate, resvProtected, span, source: 'drm_gpuvm_init flags' });
 }

@@ -23,6 +23,8 @@ export interface FileCtx extends KeyEnv {
   immediate?: boolean;
   /** The file knows the deferred vm_bo API: zombies may sit on the extobj/evict lists. */
   deferredEra: boolean;
+  /** The program registers driver mutexes as gpuva list locks (the API before immediate mode). */
+  driverListLock: boolean;
   vmInits: VmInitEvidence[];
   callbacks: Record<string, string[]>;
 }
@@ -69,7 +71,7 @@ export class FnLowering {
 
   constructor(readonly file: FileCtx, readonly name: string, span: Span) {
     this.b = new CfgBuilder(span, `${name}() entered`);
-    this.env = { text: file.text, accessors: file.accessors, defined: file.defined, resvVars: this.resvVars };
+    this.env = { text: file.text, accessors: file.accessors, defined: file.defined, resvVars: this.resvVars, ...(file.gpuvaLockMembers ? { gpuvaLockMembers: file.gpuvaLockMembers } : {}) };
   }
 
   get text(): string {

@@ -7,7 +7,7 @@ import type { Node, Tree } from 'web-tree-sitter';
 import { copyTree, SourceText, type CNode } from './cnode';
 import type { Span } from '../../analysis/ir';
 import type { IrFile, IrFunction } from '../../analysis/ir';
-import { CALLBACK_REGISTRARS, isConversion, knownCFunctionNames, OPS_TABLES, RESV_ACCESSORS, TRANSPARENT, VM_RESV_GEMS } from '../../api/c';
+import { CALLBACK_REGISTRARS, GPUVA_LOCK_REGISTRAR, isConversion, knownCFunctionNames, OPS_TABLES, RESV_ACCESSORS, TRANSPARENT, VM_RESV_GEMS } from '../../api/c';
 import { emptyIrFile, type LowerOptions } from '../frontend';
 import { findDirectives, lineStarts, type Directive } from './comments';
 import type { FileCtx } from './context';
@@ -246,9 +246,11 @@ export function lowerCFile(tree: Tree, text: string, file: string, opts: LowerOp
     });
   }
 
+  const lockMembers = opts.facts?.[GPUVA_LOCK_REGISTRAR.fact] ?? [];
   const fc: FileCtx = {
     file, text, accessors, defined, structs: collectEmbeddingStructs(decls), relevant, containerParams,
-    immediate: /\bdrm_gpuvm_init\s*\([^;]*DRM_GPUVM_IMMEDIATE_MODE/.test(text),
+    ...(lockMembers.length ? { gpuvaLockMembers: new Set(lockMembers) } : {}), driverListLock: lockMembers.length > 0,
+    immediate: lockMembers.length > 0 || /\bdrm_gpuvm_init\s*\([^;]*DRM_GPUVM_IMMEDIATE_MODE/.test(text),
     deferredEra: /\b(?:drm_gpuvm_bo_put_deferred|drm_gpuva_unlink_defer|drm_gpuvm_bo_deferred_cleanup)\b/.test(text),
     vmInits: out.vmInits, callbacks,
   };

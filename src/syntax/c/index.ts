@@ -4,6 +4,7 @@
 import type { IrFile } from '../../analysis/ir';
 import type { Frontend } from '../frontend';
 import { lowerCFile } from './file';
+import { surveyC } from './survey';
 
 export const cFrontend: Frontend = {
   language: 'c',
@@ -12,4 +13,5 @@ export const cFrontend: Frontend = {
   lower(tree, text, file, opts): IrFile {
     return lowerCFile(tree, text, file, opts);
   },
+  survey: surveyC,
 };

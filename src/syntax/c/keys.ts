@@ -21,6 +21,8 @@ export interface KeyEnv {
   defined: ReadonlySet<string>;
   /** Local `struct dma_resv *r = <expr>` aliases, by variable name. */
   resvVars?: ReadonlyMap<string, ResvOwner>;
+  /** Driver mutexes registered as their GEM's gpuva list lock (drm_gem_gpuva_set_lock), by member name. */
+  gpuvaLockMembers?: ReadonlySet<string>;
 }
 
 export interface ResvOwner {
@@ -283,5 +285,7 @@ export function lockOf(n: Node, env: KeyEnv): { gpuva: string } | { name: string
   if (!k || k === 'NULL') return undefined;
   const m = /^(.*)\.gpuva\.lock$/.exec(k);
   if (m && m[1]) return { gpuva: m[1] };
+  const d = /^(.*)\.(\w+)$/.exec(k);
+  if (d && d[1] && env.gpuvaLockMembers?.has(d[2]!)) return { gpuva: d[1] };
   return { name: k };
 }
