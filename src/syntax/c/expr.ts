@@ -150,7 +150,8 @@ function assignValue(L: FnLowering, t: ReturnType<typeof target>, value: Node, s
     const owner = resvOwnerOf(r, L.env);
     if (owner) L.resvVars.set(t.key, owner); else L.resvVars.delete(t.key);
   }
-  if (r.type === 'call_expression' && t.key) {
+  // `ret = PTR_ERR(p)` is a known nonzero value, not an unknown call result.
+  if (r.type === 'call_expression' && t.key && !literalKey(r)) {
     const v = lowerCall(L, r, { resultKey: t.key, resultVar: t.key, escapes: !t.local, wantValue: true });
     if (v.bound) return { key: t.key };
     emitAssign(L, t.key, v.key ?? '#?', t.local, t.kind, span, label);
