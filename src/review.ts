@@ -34,9 +34,10 @@ export function lowerSource(parsers: Parsers, src: Source, opts: LowerOptions): 
   const parser = fe.parser(parsers);
   let tree;
   try {
-    tree = parser.parse(src.text);
+    const text = fe.prepare ? fe.prepare(src.text) : src.text;
+    tree = parser.parse(text);
     if (!tree) return { ir: emptyIrFile(src.file, src.language), problem: 'the parser gave up on this file' };
-    return { ir: fe.lower(tree, src.text, src.file, opts) };
+    return { ir: fe.lower(tree, text, src.file, opts) };
   } catch (e) {
     return { ir: emptyIrFile(src.file, src.language), problem: `internal error while reading this file: ${e instanceof Error ? e.message : String(e)}` };
   } finally {

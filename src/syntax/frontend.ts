@@ -29,6 +29,11 @@ export interface Frontend {
    * end must not keep either after returning.
    */
   lower(tree: Tree, text: string, file: string, opts: LowerOptions): IrFile;
+  /**
+   * A rewrite of the text before parsing that keeps every position (same
+   * length, same line breaks): blanking tokens the grammar cannot read.
+   */
+  prepare?(text: string): string;
   /** Facts this file states for the whole program (cheap: text only, no parse). */
   survey?(text: string): ProgramFacts;
   parser(p: { rust: Parser; c: Parser }): Parser;
