@@ -284,3 +284,30 @@ test('a big file is lowered without trouble', async () => {
   assert.equal(ir.functions.length, 3000);
   assert.ok(ir.functions.every((f) => f.touchesGpuvm && !f.partial));
 });
+
+test('sparse annotations and offsetof with an indexed member do not cost a statement', async () => {
+  const text = `
+static int snap_copy(struct snap *s, struct drm_gem_object *obj) __must_hold(&s->lock)
+{
+	void __user *uptr = (void __user *)(size_t)s->ofs;
+	void *data = kvzalloc(offsetof(struct snap, items[s->n]), GFP_NOWAIT);
+
+	if (!data)
+		return -ENOMEM;
+	dma_resv_lock(obj->resv, NULL);
+	if (copy_from_user(data, uptr, s->len))
+		s->err = -EFAULT;
+	dma_resv_unlock(obj->resv);
+	kvfree(data);
+	return 0;
+}
+`;
+  const ir = await lowerC(text);
+  const f = fn(ir, 'snap_copy');
+  assert.equal(f.partial, undefined);
+  assert.deepEqual(ops(f), ['alloc()', 'resv_lock(obj)', 'resv_unlock(obj)']);
+  // Positions are those of the text as written.
+  const lock = f.nodes.find((n) => n.event.kind === 'api' && n.event.op === 'resv_lock')!;
+  assert.equal(lock.span?.start.line, 9);
+  assert.equal(text.split('\n')[8]!.slice(lock.span!.start.column - 1).startsWith('dma_resv_lock'), true);
+});

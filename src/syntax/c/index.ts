@@ -3,6 +3,7 @@
 
 import type { IrFile } from '../../analysis/ir';
 import type { Frontend } from '../frontend';
+import { blankAnnotations } from './annotations';
 import { lowerCFile } from './file';
 import { surveyC } from './survey';
 
@@ -13,5 +14,6 @@ export const cFrontend: Frontend = {
   lower(tree, text, file, opts): IrFile {
     return lowerCFile(tree, text, file, opts);
   },
+  prepare: blankAnnotations,
   survey: surveyC,
 };

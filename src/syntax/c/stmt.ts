@@ -58,12 +58,30 @@ function isTypeArgument(e: Node, t: string): boolean {
   return !!prev && /^(struct|union|enum)$/.test(prev.text);
 }
 
+/**
+ * A closing token the parser supplied early (MISSING) and then found where it
+ * really is (an ERROR of just that token), in a statement whose brackets do
+ * balance: `offsetof(struct s, a[n])`, whose member the grammar only takes as
+ * a plain field name. The calls around it read the same.
+ */
+function isMovedCloser(stmt: Node, t: string): boolean {
+  if (t !== ')' && t !== ']') return false;
+  const open = t === ')' ? '(' : '[';
+  const code = stmt.text.replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, '');
+  let depth = 0;
+  for (const ch of code) {
+    if (ch === open) depth++;
+    else if (ch === t && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
 /** Parts of a statement the parser could not read: the function is then analysed in part. */
 function reportDamage(L: FnLowering, n: Node): void {
   if (!n.hasError) return;
   for (const e of n.descendantsOfType('ERROR')) {
     const t = e.text.trim();
-    if (!t || BENIGN_ERROR.test(t) || isTypeArgument(e, t)) continue;
+    if (!t || BENIGN_ERROR.test(t) || isTypeArgument(e, t) || isMovedCloser(n, t)) continue;
     L.partial.push({ reason: `could not parse '${labelText(L.text, e, 40)}'`, span: headSpan(e, L.text) });
     return;
   }
