@@ -150,6 +150,10 @@ test('the VM mode comes from drm_gpuvm_init flags, also through a variable', asy
   assert.deepEqual(staged.vmInits.map((e) => [e.immediate, e.resvProtected]), [[false, false]]);
   const unknown = await lowerC('void a(struct drm_gpuvm *vm, u32 f) { drm_gpuvm_init(vm, "a", f, d, r, 0, 1, 0, 0, &o); }');
   assert.deepEqual(unknown.vmInits, [], 'flags it cannot read say nothing');
+  // The function that initialises a VM owns its first reference, in the mode its flags say.
+  const init = imm.functions[0]!.nodes.map((n) => n.event).find((e) => e.kind === 'api' && e.op === 'vm_init');
+  assert.deepEqual(init?.kind === 'api' ? [init.args[0]!.key, init.opts] : undefined, ['vm', { immediate: true, resv_protected: true }]);
+  assert.equal(unknown.functions[0]!.nodes.some((n) => n.event.kind === 'api' && n.event.op === 'vm_init'), false);
 });
 
 test('lock assertions before any lock is taken are facts about the caller', async () => {

@@ -99,7 +99,19 @@ export function lowerCall(L: FnLowering, call: Node, ctx: ExprCtx): CallValue {
     const cbName = cb?.type === 'pointer_expression' ? cb.childForFieldName('argument')?.text : cb?.text;
     if (cbName && /^\w+$/.test(cbName)) (L.file.callbacks[reg.role] ??= []).push(cbName);
   }
-  if (name === VM_INIT.name) recordVmInit(L, args, span);
+  if (name === VM_INIT.name) {
+    // The VM starts here with one reference and empty lists: what is left on them at its last put is a teardown bug.
+    const mode = recordVmInit(L, args, span);
+    const k = args[0] ? keyOf(args[0], L.env) : undefined;
+    if (mode && k && k !== 'NULL') {
+      L.emit({
+        kind: 'api', op: 'vm_init', args: [{ key: k, kind: 'vm', text: labelText(L.text, args[0]!, 40) }], label,
+        opts: { [mode.immediate ? 'immediate' : 'staged']: true, [mode.resvProtected ? 'resv_protected' : 'unprotected']: true },
+      }, span);
+      L.entryPhase = false;
+      return {};
+    }
+  }
   if (VA_FREERS[name] !== undefined && lowerVaFree(L, args[VA_FREERS[name]!], span, label)) return {};
   const api = C_API[name];
   if (api) return lowerApi(L, name, api, args, ctx, span, label);
@@ -338,20 +350,21 @@ function lowerAssertion(L: FnLowering, name: string, args: Node[]): void {
   }
 }
 
-function recordVmInit(L: FnLowering, args: Node[], span: Span): void {
+function recordVmInit(L: FnLowering, args: Node[], span: Span): { immediate: boolean; resvProtected: boolean } | undefined {
   const flags = args[VM_INIT.flags];
-  if (!flags) return;
+  if (!flags) return undefined;
   let t = L.text.slice(flags.startIndex, flags.endIndex);
   // `flags` set earlier in the function.
   if (/^\w+$/.test(t.trim()) && !/^DRM_GPUVM_|^\d/.test(t.trim())) t = L.lastValue.get(t.trim()) ?? '';
   const immediate = /DRM_GPUVM_IMMEDIATE_MODE/.test(t);
   const resvProtected = /DRM_GPUVM_RESV_PROTECTED/.test(t);
   const known = immediate || resvProtected || /^\s*0\s*$/.test(t) || /^[\sA-Z_|()]*$/.test(t);
-  if (!t.trim() || !known) return;
+  if (!t.trim() || !known) return undefined;
   // Before immediate mode, a registered driver mutex protected the gpuva lists as gpuva.lock does in immediate mode.
   if (L.file.driverListLock && !immediate) {
     L.file.vmInits.push({ immediate: true, resvProtected, span, source: 'drm_gpuvm_init flags and a gpuva list lock set by drm_gem_gpuva_set_lock' });
-    return;
+    return { immediate: true, resvProtected };
   }
   L.file.vmInits.push({ immediate, resvProtected, span, source: 'drm_gpuvm_init flags' });
+  return { immediate, resvProtected };
 }
