@@ -315,3 +315,49 @@ static int snap_copy(struct snap *s, struct drm_gem_object *obj) __must_hold(&s-
   assert.equal(lock.span?.start.line, 9);
   assert.equal(text.split('\n')[8]!.slice(lock.span!.start.column - 1).startsWith('dma_resv_lock'), true);
 });
+
+test('an error a helper returns reaches its caller through `return helper(...)`', async () => {
+  // prepare() cleans up and fails; bind() returns that; the ioctl must not take it as a success.
+  const text = `
+static int prepare(struct ctx *ctx, struct drm_gpuvm *vm, struct drm_gem_object *obj)
+{
+	ctx->vm_bo = drm_gpuvm_bo_obtain(vm, obj);
+	if (IS_ERR(ctx->vm_bo))
+		return PTR_ERR(ctx->vm_bo);
+	if (setup_pages(ctx)) {
+		drm_gpuvm_bo_put(ctx->vm_bo);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int bind(struct ctx *ctx, struct drm_gpuvm *vm, struct drm_gem_object *obj)
+{
+	return prepare(ctx, vm, obj);
+}
+
+int rv_ioctl(struct drm_gpuvm *vm, struct drm_gem_object *obj, struct ctx *ctx)
+{
+	int ret;
+
+	dma_resv_lock(obj->resv, NULL);
+	ret = bind(ctx, vm, obj);
+	if (ret) {
+		dma_resv_unlock(obj->resv);
+		return ret;
+	}
+	drm_gpuvm_bo_put(ctx->vm_bo);
+	dma_resv_unlock(obj->resv);
+	return 0;
+}
+
+static const struct drm_ioctl_desc rv_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(RV, rv_ioctl, 0),
+};
+`;
+  const ir = await lowerC(text);
+  const call = fn(ir, 'bind').nodes.map((n) => n.event).find((e) => e.kind === 'call' && e.callee === 'prepare');
+  assert.ok(call?.kind === 'call' && call.result && call.result === call.resultVar);
+  const r = await reviewC([{ file: 't.c', text }]);
+  assert.deepEqual(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.rule}@${f.range.start.line}`), []);
+});

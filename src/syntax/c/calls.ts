@@ -123,10 +123,12 @@ export function lowerCall(L: FnLowering, call: Node, ctx: ExprCtx): CallValue {
     const m = strip?.get(i);
     return m && k.endsWith(`.${m}`) ? k.slice(0, -(m.length + 1)) : k;
   });
+  // A value used in place (`return helper(...)`) carries the helper's int result as well as its handle.
+  const temp = !ctx.resultKey && ctx.wantValue ? L.temp() : undefined;
   const ev: IrEvent = {
     kind: 'call', callee: name, args: callArgKeys, label,
-    ...(ctx.resultKey ? { result: ctx.resultKey } : ctx.wantValue ? { result: L.temp() } : {}),
-    ...(ctx.resultVar ? { resultVar: ctx.resultVar } : {}),
+    ...(ctx.resultKey ? { result: ctx.resultKey } : temp ? { result: temp } : {}),
+    ...(ctx.resultVar ? { resultVar: ctx.resultVar } : temp && L.file.defined.has(name) ? { resultVar: temp } : {}),
     ...(ctx.escapes ? { resultEscapes: true } : {}),
   };
   L.emit(ev, span);
