@@ -9,7 +9,7 @@ import type { VmBoObj } from '../model/state';
 import { severityOf, traceStep, type TraceStep } from '../model/trace';
 import type { PathView, SimulationView } from '../model/view';
 import { inferContexts, modeFor, Program, type ContextOptions, type Contexts } from './context';
-import { DEFAULT_EXPLORE, explore, type ExploreConfig, type ExploreResult, type FunctionContext, type PNode, type StepRecord } from './explore';
+import { DEFAULT_EXPLORE, explore, type ExploreConfig, type ExploreResult, type FunctionContext, type PNode, type StepRecord, withoutFramePrefixes } from './explore';
 import type { IrFile, IrFunction, IrNode, Span } from './ir';
 
 export interface AnalyzeOptions extends ContextOptions {
@@ -196,11 +196,12 @@ function toFinding(fn: IrFunction, ex: ExploreResult, v: Violation, at: PNode, r
   const atLoc = originLocation(ex, v.at);
   const locNode = atLoc.root ?? r.rootNode;
   const via = v.at ? atLoc.via : r.via;
-  const message = via && !v.message.includes(`via ${via}`) ? `${v.message} (via ${via}())` : v.message;
+  const raw = via && !v.message.includes(`via ${via}`) ? `${v.message} (via ${via}())` : v.message;
+  const message = withoutFramePrefixes(raw);
   const steps = pathSteps(at);
   const trace: TraceEntry[] = [...entryTrace(fn, contexts), ...steps.filter(({ r: s }) => s.node.span).map(({ r: s }) => ({
     file: s.fn.file, range: toRange(s.node.span),
-    message: s.outcome.assumptions.length ? `${s.label} (assuming ${s.outcome.assumptions.join('; ')})` : s.label,
+    message: withoutFramePrefixes(s.outcome.assumptions.length ? `${s.label} (assuming ${s.outcome.assumptions.join('; ')})` : s.label),
   }))];
   return {
     rule: v.rule, severity: severityOf(v), message, file: fn.file, function: fn.displayName,
@@ -231,7 +232,7 @@ function deferredAcrossPaths(fn: IrFunction, ex: ExploreResult, contexts: Contex
       const d = end.at.state.deferredPuts.find((x) => x.origin === origin);
       const b = d ? end.at.state.objects[d.vmBo] as VmBoObj | undefined : undefined;
       const exitSpan = end.at.step?.node.span;
-      const message = `${o.via ? `via ${o.via}(): ` : ''}the deferred put of vm_bo '${b?.label ?? '?'}' is not followed by drm_gpuvm_bo_deferred_cleanup() on the path that leaves at ${end.label}${exitSpan ? ` (line ${exitSpan.start.line})` : ''}, although ${fn.displayName} cleans up on its other paths: the zombie keeps its GEM and VM until the next flush`;
+      const message = `${o.via ? `via ${o.via}(): ` : ''}the deferred put of vm_bo '${withoutFramePrefixes(b?.label ?? '?')}' is not followed by drm_gpuvm_bo_deferred_cleanup() on the path that leaves at ${end.label}${exitSpan ? ` (line ${exitSpan.start.line})` : ''}, although ${fn.displayName} cleans up on its other paths: the zombie keeps its GEM and VM until the next flush`;
       const steps = pathSteps(end.at);
       out.push({
         rule: 'deferred-cleanup-missing', severity: ruleInfo('deferred-cleanup-missing').severity as Severity, message, file: fn.file, function: fn.displayName,

@@ -561,6 +561,11 @@ function framePrefix(depth: number, fn: IrFunction): string {
   return `${depth}:${fn.name}:`;
 }
 
+/** Text for people: object names without the frame prefixes of inlined helpers (`2:helper:vma.vm_bo` -> `vma.vm_bo`). */
+export function withoutFramePrefixes(text: string): string {
+  return text.includes(':') ? text.replace(/\b\d+:[A-Za-z_]\w*:(?=[A-Za-z_#])/g, '') : text;
+}
+
 /** Forget an inlined frame's names, consumed handles and remembered values when it returns. */
 function dropFrame(s: ModelState, vars: Record<string, string>, prefix: string): { state: ModelState; vars: Record<string, string> } {
   const strip = <T>(o: Record<string, T>): Record<string, T> | undefined => {
