@@ -27,4 +27,12 @@ for (const f of scenarios) {
 const seed = join('examples', 'scenarios', 'seeds', 'unlink-defer-in-run-job.gpuvm');
 console.log(`\n== the seed story, step by step (${seed})`);
 console.log(run(['simulate', '--state', seed]).stdout);
+// Source review of the example drivers: the clean ones report nothing, the
+// buggy ones each bug (exit status 1 means "errors found", 2 "could not run").
+if (existsSync(join(root, 'examples', 'c'))) {
+  console.log('== gpuvm-review check examples/');
+  const r = run(['check', 'examples/']);
+  console.log(r.stdout.split('\n').filter((l) => !/^\s/.test(l)).join('\n') + r.stderr);
+  if (r.status === 2) failed++;
+}
 process.exit(failed ? 1 : 0);

@@ -5,7 +5,7 @@ import { analyzeProgram, type AnalyzeOptions, type ProgramResult } from './analy
 import type { IrFile } from './analysis/ir';
 import { applyCustomizations, type Customization } from './analysis/severity';
 import type { Finding } from './model/finding';
-import { emptyIrFile, type LowerOptions } from './syntax/frontend';
+import { emptyIrFile, mergeFacts, type LowerOptions, type ProgramFacts } from './syntax/frontend';
 import type { Parsers } from './syntax/parser';
 import { frontendByLanguage } from './syntax/registry';
 
@@ -34,9 +34,10 @@ export function lowerSource(parsers: Parsers, src: Source, opts: LowerOptions): 
   const parser = fe.parser(parsers);
   let tree;
   try {
-    tree = parser.parse(src.text);
+    const text = fe.prepare ? fe.prepare(src.text) : src.text;
+    tree = parser.parse(text);
     if (!tree) return { ir: emptyIrFile(src.file, src.language), problem: 'the parser gave up on this file' };
-    return { ir: fe.lower(tree, src.text, src.file, opts) };
+    return { ir: fe.lower(tree, text, src.file, opts) };
   } catch (e) {
     return { ir: emptyIrFile(src.file, src.language), problem: `internal error while reading this file: ${e instanceof Error ? e.message : String(e)}` };
   } finally {
@@ -48,8 +49,13 @@ export function reviewSources(parsers: Parsers, sources: Source[], opts: ReviewO
   const t0 = Date.now();
   const problems: Review['problems'] = [];
   const irFiles: IrFile[] = [];
+  const facts: ProgramFacts = { ...opts.facts };
   for (const s of sources) {
-    const { ir, problem } = lowerSource(parsers, s, opts);
+    const survey = frontendByLanguage(s.language).survey;
+    if (survey) mergeFacts(facts, survey(s.text));
+  }
+  for (const s of sources) {
+    const { ir, problem } = lowerSource(parsers, s, { ...opts, facts });
     if (problem) problems.push({ file: s.file, message: problem });
     for (const e of ir.parseErrors) if (/not available/.test(e.message)) problems.push({ file: s.file, message: e.message });
     irFiles.push(ir);

@@ -9,7 +9,7 @@ import type { VmBoObj } from '../model/state';
 import { severityOf, traceStep, type TraceStep } from '../model/trace';
 import type { PathView, SimulationView } from '../model/view';
 import { inferContexts, modeFor, Program, type ContextOptions, type Contexts } from './context';
-import { DEFAULT_EXPLORE, explore, type ExploreConfig, type ExploreResult, type FunctionContext, type PNode, type StepRecord } from './explore';
+import { DEFAULT_EXPLORE, explore, type ExploreConfig, type ExploreResult, type FunctionContext, type PNode, type StepRecord, withoutFramePrefixes } from './explore';
 import type { IrFile, IrFunction, IrNode, Span } from './ir';
 
 export interface AnalyzeOptions extends ContextOptions {
@@ -76,7 +76,6 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
   const results: FunctionResult[] = [];
   let states = 0;
   let maxMs = 0;
-  const relevant = gpuvmRelevant(p);
   const recomputed = new Set<IrFunction>();
   let reused = 0;
   let cancelled = false;
@@ -102,7 +101,7 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
     const fr: FunctionResult = {
       fn, findings: [], context: ctx, contextLabel: contexts.describe(fn), modeLabel: modeLabel(mode.mode, mode.source), intrinsic: [], hash, ctxSig,
     };
-    if (!relevant.has(fn)) { results.push(fr); continue; }
+    if (!p.relevant(fn)) { results.push(fr); continue; }
     const ex = explore(fn, ctx, p, cfg, intrinsic);
     fr.explored = ex;
     states += ex.states;
@@ -112,6 +111,10 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
     for (const r of ex.raw) {
       const key = `${r.violation.rule}@${r.step.fn.id}#${r.step.node.id}`;
       if (!intrinsic.has(key)) { intrinsic.add(key); fr.intrinsic.push(key); }
+      // Also by where a leaked reference was taken, so callers that inline the helper do not repeat it.
+      const o = r.violation.at ? ex.origins.get(r.violation.at) : undefined;
+      const atKey = o ? `${r.violation.rule}@${o.fn.id}#${o.node.id}` : undefined;
+      if (atKey && !intrinsic.has(atKey)) { intrinsic.add(atKey); fr.intrinsic.push(atKey); }
       const f = toFinding(fn, ex, r.violation, r.at, r.step, contexts);
       const dk = `${f.rule}:${f.range.start.line}:${f.range.start.column}`;
       if (seen.has(dk) || suppressed(file, fn, f)) continue;
@@ -145,27 +148,22 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
   };
 }
 
-/** Functions that touch GPUVM or call (transitively) one that does. */
-function gpuvmRelevant(p: Program): Set<IrFunction> {
-  const rel = new Set(p.functions.filter((f) => f.touchesGpuvm));
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const f of p.functions) {
-      if (rel.has(f)) continue;
-      if (p.callees(f).some((c) => rel.has(c))) { rel.add(f); changed = true; }
-    }
-  }
-  return rel;
-}
+const configCache = new WeakMap<Program, Map<IrFunction | undefined, ModelConfig>>();
 
 function modelConfig(p: Program, fn: IrFunction, opts: AnalyzeOptions): ModelConfig {
   const frees = p.byRole('vm_bo_free', fn);
-  return {
+  // The same for every function that sees the same vm_bo_free callback.
+  let cache = configCache.get(p);
+  if (!cache) { cache = new Map(); configCache.set(p, cache); }
+  const hit = cache.get(frees[0]);
+  if (hit) return hit;
+  const cfg: ModelConfig = {
     ...DEFAULT_CONFIG,
     obtainPrealloc: opts.obtainPrealloc ?? DEFAULT_CONFIG.obtainPrealloc,
     callbacks: { vmBoFreeTakesResv: frees.some((f) => takesResv(p, f, 2)), ...(frees[0] ? { vmBoFreeName: `${frees[0].displayName} (ops->vm_bo_free)` } : {}) },
   };
+  cache.set(frees[0], cfg);
+  return cfg;
 }
 
 /** A summary from the body: does this function (or what it calls) take a dma_resv? */
@@ -231,11 +229,12 @@ function toFinding(fn: IrFunction, ex: ExploreResult, v: Violation, at: PNode, r
   const atLoc = originLocation(ex, v.at);
   const locNode = atLoc.root ?? r.rootNode;
   const via = v.at ? atLoc.via : r.via;
-  const message = via && !v.message.includes(`via ${via}`) ? `${v.message} (via ${via}())` : v.message;
+  const raw = via && !v.message.includes(`via ${via}`) ? `${v.message} (via ${via}())` : v.message;
+  const message = withoutFramePrefixes(raw);
   const steps = pathSteps(at);
   const trace: TraceEntry[] = [...entryTrace(fn, contexts), ...steps.filter(({ r: s }) => s.node.span).map(({ r: s }) => ({
     file: s.fn.file, range: toRange(s.node.span),
-    message: s.outcome.assumptions.length ? `${s.label} (assuming ${s.outcome.assumptions.join('; ')})` : s.label,
+    message: withoutFramePrefixes(s.outcome.assumptions.length ? `${s.label} (assuming ${s.outcome.assumptions.join('; ')})` : s.label),
   }))];
   return {
     rule: v.rule, severity: severityOf(v), message, file: fn.file, function: fn.displayName,
@@ -266,7 +265,7 @@ function deferredAcrossPaths(fn: IrFunction, ex: ExploreResult, contexts: Contex
       const d = end.at.state.deferredPuts.find((x) => x.origin === origin);
       const b = d ? end.at.state.objects[d.vmBo] as VmBoObj | undefined : undefined;
       const exitSpan = end.at.step?.node.span;
-      const message = `${o.via ? `via ${o.via}(): ` : ''}the deferred put of vm_bo '${b?.label ?? '?'}' is not followed by drm_gpuvm_bo_deferred_cleanup() on the path that leaves at ${end.label}${exitSpan ? ` (line ${exitSpan.start.line})` : ''}, although ${fn.displayName} cleans up on its other paths: the zombie keeps its GEM and VM until the next flush`;
+      const message = `${o.via ? `via ${o.via}(): ` : ''}the deferred put of vm_bo '${withoutFramePrefixes(b?.label ?? '?')}' is not followed by drm_gpuvm_bo_deferred_cleanup() on the path that leaves at ${end.label}${exitSpan ? ` (line ${exitSpan.start.line})` : ''}, although ${fn.displayName} cleans up on its other paths: the zombie keeps its GEM and VM until the next flush`;
       const steps = pathSteps(end.at);
       out.push({
         rule: 'deferred-cleanup-missing', severity: ruleInfo('deferred-cleanup-missing').severity as Severity, message, file: fn.file, function: fn.displayName,

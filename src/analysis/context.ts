@@ -50,6 +50,25 @@ export class Program {
     }
   }
 
+  private relevantSet?: Set<IrFunction>;
+
+  /** Whether a function touches GPUVM or calls (transitively) one that does. */
+  relevant(fn: IrFunction): boolean {
+    if (!this.relevantSet) {
+      const rel = new Set(this.functions.filter((f) => f.touchesGpuvm));
+      let changed = true;
+      while (changed) {
+        changed = false;
+        for (const f of this.functions) {
+          if (rel.has(f)) continue;
+          if (this.callees(f).some((c) => rel.has(c))) { rel.add(f); changed = true; }
+        }
+      }
+      this.relevantSet = rel;
+    }
+    return this.relevantSet.has(fn);
+  }
+
   roles(fn: IrFunction): Set<string> {
     return this.roleOf.get(fn) ?? new Set();
   }
@@ -74,8 +93,15 @@ export class Program {
     return type ? same.find((f) => f.displayName === `${type}::${short}`) : undefined;
   }
 
+  private readonly roleCache = new Map<string, IrFunction[]>();
+
   byRole(role: string, from: IrFunction): IrFunction[] {
-    const all = this.functions.filter((f) => this.roleOf.get(f)?.has(role));
+    let all = this.roleCache.get(role);
+    if (!all) {
+      all = this.functions.filter((f) => this.roleOf.get(f)?.has(role));
+      this.roleCache.set(role, all);
+    }
+    if (!all.length) return all;
     const same = all.filter((f) => f.file === from.file);
     return same.length ? same : all;
   }

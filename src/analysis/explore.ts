@@ -42,6 +42,8 @@ export interface FunctionContext {
 export interface Callees {
   lookup(callee: string, from: IrFunction): IrFunction | undefined;
   byRole(role: string, from: IrFunction): IrFunction[];
+  /** Whether a function touches GPUVM itself or through what it calls (default: touchesGpuvm). */
+  relevant?(fn: IrFunction): boolean;
 }
 
 interface Frame {
@@ -135,6 +137,9 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
   const seen = new Set<string>();
   let cleansUp = false;
   let incomplete: string | undefined;
+  // Locks some path of this function releases (by where they were taken), and the lock each leak report is about.
+  const released = new Set<string>();
+  const leakOf = new Map<Violation, string>();
 
   const rootFrame: Frame = { fn, prefix: '', paramMap: {}, after: [] };
   const rootStack: Stack = { frame: rootFrame, depth: 0 };
@@ -156,6 +161,8 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
   init = holdEntryLocks(init, fn, fctx, cfg, originOf(rootStack, entryNode));
 
   const queue: PNode[] = [{ stack: rootStack, node: fn.entry, state: init, vars: initVars, len: 0 }];
+  // States and remembered values as small numbers in the de-duplication keys.
+  const states = new Map<string, number>();
   let head = 0;
   let count = 0;
   const maxLen = fn.nodes.length * 3 + 200;
@@ -169,7 +176,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
     const node = fnNow.nodes[p.node];
     if (!node) continue;
     for (const q of step(p, node)) {
-      const key = `${stackSig(q.stack)}|${q.node}|${keyOf(q.state)}|${varsKey(q.vars)}`;
+      const key = `${stackSig(q.stack)}|${q.node}|${internId(states, stateKey(q.state))}|${varsKey(q.vars)}`;
       if (seen.has(key)) continue;
       seen.add(key);
       queue.push(q);
@@ -178,7 +185,21 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
     if (head > 4096 && head * 2 > queue.length) { queue.splice(0, head); head = 0; }
   }
 
+  dropLockHelperLeaks();
   return { fn, raw, ends, after, origins, states: count, ms: Date.now() - t0, ...(incomplete ? { incomplete } : {}), pending, cleansUp };
+
+  /**
+   * A lock no path of the function releases is what the function is for (a
+   * lock-taking helper such as xe_vm_lock()): its callers are checked, where it
+   * is inlined. Leaks are the locks released on some paths and not on others.
+   */
+  function dropLockHelperLeaks(): void {
+    const helper = (v: Violation): boolean => v.rule === 'lock-leak' && leakOf.has(v) && !released.has(leakOf.get(v)!);
+    for (let i = raw.length - 1; i >= 0; i--) if (helper(raw[i]!.violation)) raw.splice(i, 1);
+    for (const e of ends) {
+      for (let i = e.violations.length - 1; i >= 0; i--) if (helper(e.violations[i]!)) e.violations.splice(i, 1);
+    }
+  }
 
   // ---- one node --------------------------------------------------------------------------
 
@@ -210,15 +231,31 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
         const src = ev.source === 'NULL' ? undefined : rewrite(p.stack, ev.source);
         const tgt = rewrite(p.stack, ev.target);
         let s = p.state;
+        // Whatever the target held (an int result, what was known through its fields) is gone;
+        // a literal or a known int value is what it holds now.
+        let vars = withoutDerivedVars(p.vars, tgt);
+        const known = src === '#0' ? 'zero' : src === '#1' ? 'nonzero' : src ? p.vars[src] : undefined;
+        if (known) vars = { ...vars, [tgt]: known };
+        s = forgetDerived(s, tgt);
         if (ev.source === 'NULL') {
           if (tgt in s.names || tgt in s.nullNames) s = apply1(s, { op: 'unbind', args: [tgt] });
-        } else if (src && (src in s.names || src in s.nullNames)) {
-          s = apply1(s, { op: 'alias', args: [tgt, src] });
-          if (!ev.targetIsLocal && src in s.names) s = apply1(s, { op: 'hand_on', args: [src] });
         } else {
-          return plain(ev.label);
+          // A target declared as a handle: the source is one too (through a field, or from outside).
+          if (src && ev.holds && !src.startsWith('#') && !(src in s.names) && !(src in s.nullNames)) {
+            const r = resolve(s, src, ev.holds, fctx, cfg);
+            if (r) s = r.state;
+          }
+          if (src && (src in s.names || src in s.nullNames)) {
+            s = apply1(s, { op: 'alias', args: [tgt, src] });
+            if (!ev.targetIsLocal && src in s.names) s = apply1(s, { op: 'hand_on', args: [src] });
+          } else if (tgt in s.names || tgt in s.nullNames) {
+            // A value the analysis does not know: the target no longer names its old object.
+            s = forgetName(s, tgt);
+          } else if (vars === p.vars && s === p.state) {
+            return plain(ev.label);
+          }
         }
-        return next(s, p.vars, rec(ev.label, 'assign', EMPTY));
+        return next(s, vars, rec(ev.label, 'assign', EMPTY));
       }
       case 'handOn': case 'forget': {
         const k = rewrite(p.stack, ev.key);
@@ -230,7 +267,14 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
       case 'assume': {
         const v = evalCond(p, ev.cond);
         if (v === false) return [];
-        return next(p.state, p.vars, rec(ev.label, 'assume', EMPTY));
+        // Remember the side taken on a value the model does not know, so a later test of
+        // the same value agrees (`if (locked) lock(); ... if (locked) unlock();`).
+        let vars = p.vars;
+        if (v === undefined && ev.cond.test === 'zero' && retested(p.stack, ev.cond.key)) {
+          const k = rewrite(p.stack, ev.cond.key);
+          if (!(k in p.state.names) && !(k in p.state.nullNames)) vars = { ...vars, [k]: ev.cond.negate ? 'nonzero' : 'zero' };
+        }
+        return next(p.state, vars, rec(ev.label, 'assume', EMPTY));
       }
       case 'exit':
         return exit(p, node, ev, rec);
@@ -275,15 +319,21 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
       }
     }
     const op: Op = { op: ev.op, args, label: ev.label, origin: originOf(p.stack, node), ...(ev.opts ? { opts: ev.opts } : {}) };
-    if (ev.result) op.result = rewrite(p.stack, ev.result);
+    if (ev.result) {
+      op.result = rewrite(p.stack, ev.result);
+      s = forgetDerived(s, op.result);
+    }
     const outs = applyOrPrune(s, op, cfg.model);
     if (!outs) return [];
     const res: PNode[] = [];
     for (const o of outs) {
       let st = o.state;
-      let vars = p.vars;
+      let vars = op.result && op.result in p.vars ? withoutVar(p.vars, op.result) : p.vars;
       if (ev.resultVar) vars = { ...vars, [rewrite(p.stack, ev.resultVar)]: TRUTHY_RESULTS.has(o.result) ? 'nonzero' : 'zero' };
       if (ev.op === 'bo_deferred_cleanup') { vars = { ...vars, '#cleanup': '1' }; cleansUp = true; }
+      // A drm_exec context of this function's own (not the caller's) must be finished before it returns.
+      if (ev.opts?.local_exec) vars = { ...vars, '#exec_local': '1' };
+      for (const l of s.locks) if (!st.locks.some((x) => x.id === l.id)) released.add(l.origin ?? l.id);
       if (ev.resultEscapes && op.result && op.result in st.names) st = apply1(st, { op: 'hand_on', args: [op.result] });
       res.push(...next(st, vars, rec(ev.label, ev.op, o)));
     }
@@ -306,7 +356,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
           seenSt.add(b.state);
           for (const seq of seqs) {
             const [first, ...rest] = seq;
-            const frame: Frame = { fn: first!, prefix: `${p.len}:${first!.name}:`, paramMap: {}, callNode: node, after: rest };
+            const frame: Frame = { fn: first!, prefix: framePrefix(p.stack.depth + 1, first!), paramMap: {}, callNode: node, after: rest };
             const stack: Stack = { frame, parent: p.stack, depth: p.stack.depth + 1 };
             out.push({ stack, node: first!.entry, state: b.state, vars: b.vars, parent: p, step: b.step!, len: p.len + 1 });
           }
@@ -321,8 +371,19 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
     rec: (label: string, op: string, o: StepRecord['outcome']) => StepRecord,
     next: (s: ModelState, v: Record<string, string>, r: StepRecord, succ?: number[], stack?: Stack) => PNode[]): PNode[] {
     const target = callees.lookup(ev.callee, p.stack.frame.fn);
-    if (!target || !target.touchesGpuvm || p.stack.depth >= cfg.inlineDepth || onStack(p.stack, target) || !target.nodes[target.entry]) {
-      return next(p.state, p.vars, rec(ev.label, 'call', EMPTY));
+    if (!target || !inlinable(callees, target) || p.stack.depth >= cfg.inlineDepth || onStack(p.stack, target) || !target.nodes[target.entry]) {
+      // The result is something the analysis does not know: forget what its variables held.
+      const res = ev.result ? rewrite(p.stack, ev.result) : undefined;
+      const rv = ev.resultVar ? rewrite(p.stack, ev.resultVar) : undefined;
+      let s = res && (res in p.state.names || res in p.state.nullNames) ? forgetName(p.state, res) : p.state;
+      // A helper of the program left opaque (too deep, or recursive) may keep the references it is given.
+      if (target && inlinable(callees, target)) {
+        for (const a of ev.args) {
+          const k = a ? rewrite(p.stack, a) : undefined;
+          if (k && k in s.names && s.owned[s.names[k]!]) s = apply1(s, { op: 'hand_on', args: [k] });
+        }
+      }
+      return next(s, rv && rv in p.vars ? withoutVar(p.vars, rv) : p.vars, rec(ev.label, 'call', EMPTY));
     }
     let s = p.state;
     const paramMap: Record<string, string> = {};
@@ -337,7 +398,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
       paramMap[param.name] = k;
     });
     const frame: Frame = {
-      fn: target, prefix: `${p.len}:${target.name}:`, paramMap, callNode: node, after: [],
+      fn: target, prefix: framePrefix(p.stack.depth + 1, target), paramMap, callNode: node, after: [],
       ...(ev.result ? { resultKey: rewrite(p.stack, ev.result) } : {}),
       ...(ev.resultVar ? { resultVar: rewrite(p.stack, ev.resultVar) } : {}),
       ...(ev.resultEscapes ? { resultEscapes: true } : {}),
@@ -356,9 +417,10 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
       // Return from an inlined helper or callback.
       if (frame.after.length) {
         const [nextCb, ...rest] = frame.after;
-        const nf: Frame = { fn: nextCb!, prefix: `${p.len}:${nextCb!.name}:`, paramMap: {}, callNode: frame.callNode!, after: rest };
+        const nf: Frame = { fn: nextCb!, prefix: framePrefix(p.stack.depth, nextCb!), paramMap: {}, callNode: frame.callNode!, after: rest };
         const stack: Stack = { frame: nf, parent: p.stack.parent, depth: p.stack.depth };
-        return [{ stack, node: nextCb!.entry, state: p.state, vars: p.vars, parent: p, step: rec(ev.label, 'return', EMPTY), len: p.len + 1 }];
+        const done = dropFrame(p.state, p.vars, frame.prefix);
+        return [{ stack, node: nextCb!.entry, state: done.state, vars: done.vars, parent: p, step: rec(ev.label, 'return', EMPTY), len: p.len + 1 }];
       }
       let s = p.state;
       const callNode = frame.callNode!;
@@ -366,17 +428,29 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
       if (frame.resultKey && value && (value in s.names || value in s.nullNames)) {
         s = apply1(s, { op: 'alias', args: [frame.resultKey, value] });
         if (frame.resultEscapes && frame.resultKey in s.names) s = apply1(s, { op: 'hand_on', args: [frame.resultKey] });
+      } else if (frame.resultKey && (frame.resultKey in s.names || frame.resultKey in s.nullNames)) {
+        s = forgetName(s, frame.resultKey);
       }
+      // The helper's own names are dead now (and would keep equal states apart).
+      const done = dropFrame(s, p.vars, frame.prefix);
+      s = done.state;
+      // An int result the helper's return value says (0, -ENOMEM, a variable it knows), else unknown.
+      let vars = frame.resultVar && frame.resultVar in done.vars ? withoutVar(done.vars, frame.resultVar) : done.vars;
+      const known = value === '#0' ? 'zero' : value === '#1' ? 'nonzero' : value ? p.vars[value] : undefined;
+      if (frame.resultVar && known) vars = { ...vars, [frame.resultVar]: known };
       const parentStack = p.stack.parent;
       const r = rec(`return from ${frame.fn.displayName}`, 'return', EMPTY);
-      const out: PNode[] = callNode.succ.map((succ) => ({ stack: parentStack, node: succ, state: s, vars: p.vars, parent: p, step: r, len: p.len + 1 }));
+      const out: PNode[] = callNode.succ.map((succ) => ({ stack: parentStack, node: succ, state: s, vars, parent: p, step: r, len: p.len + 1 }));
       return out;
     }
     let s = p.state;
     const value = ev.value ? rewrite(p.stack, ev.value) : undefined;
     if (value && value in s.names) s = apply1(s, { op: 'hand_on', args: [value], label: ev.label });
-    const entryLocks = s.locks.filter((l) => l.via === 'caller').map((l) => l.id);
+    // The caller's locks, and locks held through a drm_exec context the caller owns, are not this function's to release.
+    const entryLocks = s.locks.filter((l) => l.via === 'caller' || (l.via === 'exec' && !p.vars['#exec_local'])).map((l) => l.id);
     const vs = exitViolations(s, { how: ev.label, entryLocks, references: true });
+    const leaked = s.locks.filter((l) => !entryLocks.includes(l.id));
+    vs.filter((v) => v.rule === 'lock-leak').forEach((v, i) => { const l = leaked[i]; if (l) leakOf.set(v, l.origin ?? l.id); });
     const r = rec(ev.label, 'exit', { violations: vs, assumptions: [], notes: [], result: 'ok' });
     const endNode: PNode = { stack: p.stack, node: -1, state: s, vars: p.vars, parent: p, step: r, len: p.len + 1 };
     const end: PathEnd = { at: endNode, label: ev.label, violations: vs };
@@ -393,6 +467,9 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
       const key = `${v.rule}@${r.fn.id}#${r.node.id}`;
       if (intrinsic.has(key)) return;
     }
+    // A leak of a reference a helper took, which the helper's own analysis already reported.
+    const o = v.at && intrinsic ? origins.get(v.at) : undefined;
+    if (o && o.fn !== fn && intrinsic!.has(`${v.rule}@${o.fn.id}#${o.node.id}`)) return;
     raw.push({ violation: v, at, step: r });
   }
 
@@ -406,7 +483,8 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
       v = a !== undefined && b !== undefined ? a === b : undefined;
     } else if (c.test === 'zero') {
       const val = p.vars[k];
-      if (val !== undefined) v = val === 'zero';
+      if (k === '#0' || k === '#1') v = k === '#0'; // a literal passed for a parameter
+      else if (val !== undefined) v = val === 'zero';
       else if (k in p.state.names) v = false; // a pointer that points somewhere is not zero
       else if (k in p.state.nullNames) v = p.state.nullNames[k] === 'null';
     } else {
@@ -425,18 +503,172 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
 
 const EMPTY: StepRecord['outcome'] = { violations: [], assumptions: [], notes: [], result: 'ok' };
 
-// Most steps (conditions, calls, unknown code) leave the state object as it is: key it once.
-const stateKeys = new WeakMap<ModelState, string>();
-function keyOf(s: ModelState): string {
-  let k = stateKeys.get(s);
-  if (k === undefined) { k = stateKey(s); stateKeys.set(s, k); }
+const retestCache = new WeakMap<IrFunction, Set<string>>();
+const argCountCache = new WeakMap<IrFunction, Map<string, number>>();
+
+/**
+ * Whether a tested value is worth remembering. Remembering every tested value
+ * would keep apart states that are the same for the model, so only values that
+ * are tested again are: a value the function tests at more than one place, or
+ * a helper's parameter that its caller passes to another call as well
+ * (`cond_spin_lock(lock, !!lock); ... cond_spin_unlock(lock, !!lock);`).
+ */
+function retested(stack: Stack, key: string): boolean {
+  const frame = stack.frame;
+  if (testSites(frame.fn).has(key)) return true;
+  const caller = stack.parent?.frame;
+  const mapped = frame.paramMap[key];
+  if (!caller || mapped === undefined) return false;
+  let counts = argCountCache.get(caller.fn);
+  if (!counts) {
+    counts = new Map();
+    for (const n of caller.fn.nodes) {
+      if (n.event.kind !== 'call') continue;
+      for (const a of n.event.args) if (a) counts.set(a, (counts.get(a) ?? 0) + 1);
+    }
+    argCountCache.set(caller.fn, counts);
+  }
+  // The caller's own key for the value (its frame prefix stripped).
+  const own = caller.prefix && mapped.startsWith(caller.prefix) ? mapped.slice(caller.prefix.length) : mapped;
+  return (counts.get(own) ?? 0) > 1;
+}
+
+/** Keys a function tests at more than one place (returning a value counts as a place). */
+function testSites(fn: IrFunction): Set<string> {
+  let set = retestCache.get(fn);
+  if (!set) {
+    const sites = new Map<string, Set<string>>();
+    for (const n of fn.nodes) {
+      // A returned value is tested again by the caller (`if (ret) goto err; ... return ret;`).
+      if (n.event.kind === 'exit' && n.event.value) {
+        if (!sites.has(n.event.value)) sites.set(n.event.value, new Set());
+        sites.get(n.event.value)!.add('return');
+      }
+      if (n.event.kind !== 'assume') continue;
+      const at = n.span ? `${n.span.startIndex}` : n.event.label;
+      const k = n.event.cond.key;
+      if (!sites.has(k)) sites.set(k, new Set());
+      sites.get(k)!.add(at);
+    }
+    set = new Set([...sites].filter(([, at]) => at.size > 1).map(([k]) => k));
+    retestCache.set(fn, set);
+  }
+  return set;
+}
+
+/** Names of an inlined frame: unique among the frames alive at once (one per depth). */
+function framePrefix(depth: number, fn: IrFunction): string {
+  return `${depth}:${fn.name}:`;
+}
+
+/** Text for people: object names without the frame prefixes of inlined helpers (`2:helper:vma.vm_bo` -> `vma.vm_bo`). */
+export function withoutFramePrefixes(text: string): string {
+  return text.includes(':') ? text.replace(/\b\d+:[A-Za-z_]\w*:(?=[A-Za-z_#])/g, '') : text;
+}
+
+/** Forget an inlined frame's names, consumed handles and remembered values when it returns. */
+function dropFrame(s: ModelState, vars: Record<string, string>, prefix: string): { state: ModelState; vars: Record<string, string> } {
+  const strip = <T>(o: Record<string, T>): Record<string, T> | undefined => {
+    let out: Record<string, T> | undefined;
+    for (const k of Object.keys(o)) {
+      if (!k.startsWith(prefix)) continue;
+      out ??= { ...o };
+      delete out[k];
+    }
+    return out;
+  };
+  const names = strip(s.names);
+  const nullNames = strip(s.nullNames);
+  const consumed = strip(s.consumed);
+  const v = strip(vars);
+  const state = names || nullNames || consumed
+    ? { ...s, names: names ?? s.names, nullNames: nullNames ?? s.nullNames, consumed: consumed ?? s.consumed } : s;
+  return { state: dropUnreachable(state), vars: v ?? vars };
+}
+
+/**
+ * Objects that nothing can reach any more (a helper's outside objects once its
+ * names are gone, with no reference held on them, no lock, no list) cannot
+ * matter to what follows: drop them so equal situations are equal states.
+ */
+function dropUnreachable(s: ModelState): ModelState {
+  const live = new Set<string>();
+  const stack: string[] = [...Object.values(s.names), ...Object.keys(s.owned)];
+  for (const l of s.locks) stack.push(l.id.slice(l.id.indexOf(':') + 1));
+  for (const d of s.deferredPuts) stack.push(d.vm, d.vmBo);
+  stack.push(...Object.keys(s.cleanedUp));
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (live.has(id)) continue;
+    const o = s.objects[id];
+    if (!o) continue;
+    live.add(id);
+    switch (o.kind) {
+      case 'vm': stack.push(...o.extobj, ...o.evict, ...o.deferred, ...o.vas); break;
+      case 'gem': stack.push(...o.vmBos); if (o.vm) stack.push(o.vm); break;
+      case 'vm_bo': stack.push(o.vm, o.gem, ...o.vas); break;
+      case 'va': for (const x of [o.vm, o.gem, o.vmBo]) if (x) stack.push(x); break;
+    }
+  }
+  if (live.size === Object.keys(s.objects).length) return s;
+  const objects: ModelState['objects'] = {};
+  for (const [id, o] of Object.entries(s.objects)) if (live.has(id)) objects[id] = o;
+  return { ...s, objects };
+}
+
+function internId(ids: Map<string, number>, key: string): number {
+  let id = ids.get(key);
+  if (id === undefined) { id = ids.size; ids.set(key, id); }
+  return id;
+}
+
+const varsKeys = new WeakMap<Record<string, string>, string>();
+
+function varsKey(vars: Record<string, string>): string {
+  let k = varsKeys.get(vars);
+  if (k === undefined) { k = JSON.stringify(vars); varsKeys.set(vars, k); }
   return k;
 }
-const varsKeys = new WeakMap<Record<string, string>, string>();
-function varsKey(v: Record<string, string>): string {
-  let k = varsKeys.get(v);
-  if (k === undefined) { k = JSON.stringify(v); varsKeys.set(v, k); }
-  return k;
+
+/** The handle no longer names anything (its object, and the references held on it, stay). */
+function forgetName(s: ModelState, name: string): ModelState {
+  const names = { ...s.names };
+  const nullNames = { ...s.nullNames };
+  delete names[name];
+  delete nullNames[name];
+  return forgetDerived({ ...s, names, nullNames }, name);
+}
+
+/** `x` points elsewhere now: what was known through its fields (`x.vm_bo`, `x.gpuva`) is stale. */
+function forgetDerived(s: ModelState, name: string): ModelState {
+  const stale = (k: string): boolean => k.length > name.length && k.startsWith(name) && (k[name.length] === '.' || k[name.length] === '[');
+  const drop = <T>(o: Record<string, T>): Record<string, T> | undefined => {
+    let out: Record<string, T> | undefined;
+    for (const k of Object.keys(o)) if (stale(k)) { out ??= { ...o }; delete out[k]; }
+    return out;
+  };
+  const names = drop(s.names);
+  const nullNames = drop(s.nullNames);
+  return names || nullNames ? { ...s, names: names ?? s.names, nullNames: nullNames ?? s.nullNames } : s;
+}
+
+function withoutDerivedVars(vars: Record<string, string>, name: string): Record<string, string> {
+  let out: Record<string, string> | undefined;
+  for (const k of Object.keys(vars)) {
+    if (k === name || (k.startsWith(name) && (k[name.length] === '.' || k[name.length] === '['))) { out ??= { ...vars }; delete out[k]; }
+  }
+  return out ?? vars;
+}
+
+function withoutVar(vars: Record<string, string>, name: string): Record<string, string> {
+  const out = { ...vars };
+  delete out[name];
+  return out;
+}
+
+/** Helpers are inlined when they (or what they call) touch GPUVM. */
+function inlinable(callees: Callees, target: IrFunction): boolean {
+  return callees.relevant ? callees.relevant(target) : target.touchesGpuvm;
 }
 
 function stackSig(s: Stack): string {
@@ -465,6 +697,7 @@ function viaOf(s: Stack): { via?: string } {
 
 /** A key in the namespace of the root frame. */
 export function rewrite(s: Stack, key: string): string {
+  if (key === '#0' || key === '#1') return key;
   const m = /^[A-Za-z_]\w*/.exec(key);
   const base = m ? m[0] : '';
   const mapped = base ? s.frame.paramMap[base] : undefined;
@@ -509,13 +742,22 @@ export function resolve(s: ModelState, key: string, kind: ObjKind, fctx: Functio
     else if (o.kind === 'va') {
       if (rule.via === 'va.vm_bo') {
         if (!o.vmBo && o.unknown) {
-          const r = declare(s, key, 'vm_bo', fctx, cfg);
+          // An outside VA's vm_bo is of the VA's GEM, if that is known already.
+          const gemName = o.gem ? Object.keys(s.names).find((n) => s.names[n] === o.gem) : undefined;
+          const st = gemName ? apply1(s, { op: 'alias', args: [`${key}.obj`, gemName] }) : s;
+          const r = declare(st, key, 'vm_bo', fctx, cfg);
           if (!r) return undefined;
           return { state: apply1(r.state, { op: 'va_assume_linked', args: [base, key] }), name: key };
         }
         target = o.vmBo;
-      } else if (rule.via === 'va.gem') target = o.gem;
-      else target = o.vm;
+      } else if (rule.via === 'va.gem') {
+        // An outside VA's GEM is the one of the vm_bo it is linked to.
+        if (!o.gem && o.unknown && !o.vmBo) {
+          const r = resolve(s, `${base}.vm_bo.obj`, 'gem', fctx, cfg);
+          if (r) return { state: apply1(r.state, { op: 'alias', args: [key, r.name] }), name: key };
+        }
+        target = o.gem;
+      } else target = o.vm;
     }
     if (!target) continue;
     const name = Object.keys(s.names).find((n) => s.names[n] === target);

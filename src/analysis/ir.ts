@@ -52,6 +52,7 @@ export type IrEvent =
   }
   /** A call to a function of the program (inlined) or to an unknown function (ignored). */
   | {
+    /** `args`: the key of each argument; `#0` / `#1` for a literal false/zero or true/nonzero; null when it names nothing. */
     kind: 'call'; callee: string; args: Array<string | null>; label: string;
     result?: string; resultVar?: string; resultEscapes?: boolean;
   }
@@ -59,7 +60,11 @@ export type IrEvent =
    * `target = source` between handles: an alias if target is a local, a hand-on if it is a field or
    * global. `source` NULL clears the target.
    */
-  | { kind: 'assign'; target: string; source: string | 'NULL'; label: string; targetIsLocal: boolean }
+  | {
+    kind: 'assign'; target: string; source: string | 'NULL'; label: string; targetIsLocal: boolean;
+    /** What the target's declared type says it holds: the source is resolved as one (through fields, or as an outside object). */
+    holds?: ObjKind;
+  }
   /** The references held through `key` go to someone else (returned, moved into a struct/closure/field). */
   | { kind: 'handOn'; key: string; label: string; count?: 'all' | 1 }
   /** A handle is forgotten (mem::forget, ManuallyDrop without take): its reference is never released. */

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { toReviewOptions, type ReviewConfig } from '../config';
 import type { Finding, Range, TraceEntry } from '../model/finding';
 import { compareFindings } from '../model/finding';
-import { looksLikePatch, newSide, parsePatch } from '../patch/patch';
+import { hunkSides, looksLikePatch, parsePatch } from '../patch/patch';
 import { renderJson } from '../report/json';
 import { renderSarif } from '../report/sarif';
 import { renderText, summaryLine } from '../report/text';
@@ -36,6 +36,9 @@ interface PatchSource extends Source {
   patch: string;
   lineMap: Map<number, number>;
   inner: string;
+  /** The function the hunk starts in, from its `@@` heading. */
+  heading?: string;
+  firstLine: number;
 }
 
 /** Point a location in a patch's new side back at the patch's own lines. */
@@ -58,6 +61,46 @@ function mapFinding(f: Finding, byVirtual: Map<string, PatchSource>): Finding | 
     return r ? [{ file: s.patch, range: r, message: `${t.message} (${s.inner})` }] : [];
   });
   return { ...f, file: src.patch, range, message: `${f.message} [in ${src.inner}]`, trace: mapEntries(f.trace), related: mapEntries(f.related), steps: [] };
+}
+
+/**
+ * Hunks that start inside a function (their `@@` heading names it, and no hunk
+ * shows it whole): that function is seen only in part and is not analysed.
+ */
+function fragments(hunks: PatchSource[], functions: Array<{ name: string; file: string; partial?: { reason: string }; nameSpan: Range }>, reported: readonly Finding[]): Finding[] {
+  const out: Finding[] = [];
+  const said = new Set<string>();
+  // Functions a hunk cuts short: the front end saw their end missing.
+  for (const fn of functions) {
+    const h = hunks.find((x) => x.file === fn.file);
+    if (!h || !fn.partial || !/end of the function is missing/.test(fn.partial.reason)) continue;
+    said.add(`${h.inner}::${fn.name}`);
+    if (reported.some((f) => f.rule === 'analysis-incomplete' && f.function === fn.name && f.file === h.patch)) continue;
+    const line = h.lineMap.get(fn.nameSpan.start.line) ?? 1;
+    out.push({
+      rule: 'analysis-incomplete', severity: 'info', file: h.patch, function: fn.name, trace: [],
+      range: { start: { line, column: 1 }, end: { line, column: 1 } },
+      message: `analysis incomplete: the patch shows only the beginning of ${fn.name}(); it is not analysed [in ${h.inner}]`,
+    });
+  }
+  for (const h of hunks) {
+    // A heading that is a prototype (ends with ';') names no function the hunk is inside.
+    if (!h.heading || /;\s*$/.test(h.heading)) continue;
+    const name = /(\w+)\s*\([^()]*\)?\s*\{?\s*$|(\w+)\s*\(/.exec(h.heading);
+    const fn = name?.[1] ?? name?.[2];
+    if (!fn) continue;
+    const key = `${h.inner}::${fn}`;
+    const whole = functions.some((x) => x.name === fn && !x.partial && hunks.some((y) => y.file === x.file && y.inner === h.inner));
+    if (whole || said.has(key)) continue;
+    said.add(key);
+    const line = h.lineMap.get(h.firstLine) ?? 1;
+    out.push({
+      rule: 'analysis-incomplete', severity: 'info', file: h.patch, function: fn, trace: [],
+      range: { start: { line, column: 1 }, end: { line, column: 1 } },
+      message: `analysis incomplete: the patch shows only part of ${fn}() from line ${h.firstLine} on; it is not analysed [in ${h.inner}]`,
+    });
+  }
+  return out;
 }
 
 export async function checkPaths(p: ParsedArgs, io: Io): Promise<number> {
@@ -101,8 +144,13 @@ export async function checkPaths(p: ParsedArgs, io: Io): Promise<number> {
     for (const pf of files) {
       const fe2 = frontendFor(pf.path);
       if (!fe2) continue;
-      const side = newSide(pf);
-      patches.push({ file: `${f}#${pf.path}`, text: side.text, language: fe2.language, patch: f, lineMap: side.lineMap, inner: pf.path });
+      // Each hunk is read on its own: one that ends inside a function must not swallow the next.
+      for (const side of hunkSides(pf)) {
+        patches.push({
+          file: `${f}#${pf.path}:${side.firstLine}`, text: side.text, language: fe2.language, patch: f, lineMap: side.lineMap, inner: pf.path,
+          firstLine: side.firstLine, ...(side.heading ? { heading: side.heading } : {}),
+        });
+      }
       n++;
     }
     if (!n) io.err(`${f}: the patch touches no .rs, .c or .h file`);
@@ -143,7 +191,9 @@ export async function checkPaths(p: ParsedArgs, io: Io): Promise<number> {
     const r = reviewSources(parsers, mine, { ...opts, wholeProgram: false });
     for (const x of r.problems) io.err(`${x.file}: ${x.message}`);
     const byVirtual = new Map(mine.map((m) => [m.file, m]));
-    for (const f of r.findings) { const m = mapFinding(f, byVirtual); if (m) findings.push(m); }
+    const mapped: Finding[] = [];
+    for (const f of r.findings) { const m = mapFinding(f, byVirtual); if (m) mapped.push(m); }
+    findings.push(...mapped, ...fragments(mine, r.irFiles.flatMap((x) => x.functions), mapped));
     functions += r.result.stats.functions;
     files += 1;
   }

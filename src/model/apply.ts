@@ -292,7 +292,12 @@ export class Working {
     for (const l of this.s.locks) {
       const r = this.relation(l, ref);
       if (r === 'different') continue;
-      if (via === 'exec' && l.via === 'exec' && r === 'same') { ok = false; continue; } // drm_exec skips duplicates
+      // drm_exec skips objects its context already holds (-EALREADY), and a lock it may or may
+      // not already hold is no self-deadlock: its ww acquire context backs off instead.
+      if (via === 'exec' && (l.via === 'exec' || l.via === 'caller' || r === 'maybe')) {
+        if (r === 'same') ok = false;
+        continue;
+      }
       if (r === 'same') {
         this.violate('lock-recursion', `${how} takes ${ref.label}, which this path already holds: self-deadlock`, { related: [this.takenHere(l)] });
         ok = false;
@@ -444,7 +449,8 @@ export class Working {
     const before = this.uncertain;
     const r = this.decRef(vm, `VM '${vm.label}'`);
     if (r === 'none') {
-      this.violate('use-after-free', `${how} drops a reference to VM '${vm.label}' that this path no longer holds`);
+      // Only an outside VM gets here, on the guess that no one else holds a reference.
+      this.violate('use-after-free', `${how} drops a reference to VM '${vm.label}' that this path no longer holds`, this.uncertain ? { certainty: 'possible', severity: 'warning' } : {});
       this.uncertain = before;
       return;
     }
@@ -497,7 +503,8 @@ export class Working {
     }
     const r = this.decRef(g, `GEM '${g.label}'`);
     if (r === 'none') {
-      this.violate('use-after-free', `${how} drops a reference to GEM '${g.label}' that this path no longer holds`);
+      // As for a vm_bo: only a guess about references held outside this path.
+      this.violate('use-after-free', `${how} drops a reference to GEM '${g.label}' that this path no longer holds`, this.uncertain ? { certainty: 'possible', severity: 'warning' } : {});
       return;
     }
     if (r !== 'last') return;
@@ -1172,12 +1179,7 @@ const HANDLERS: Record<string, Handler> = {
   resv_lock(w, op) {
     const { ref } = resvOwner(w, arg(op, 0));
     if (flag(op, 'entry')) { w.holdOnEntry(ref); return; }
-    if (flag(op, 'trylock') || flag(op, 'interruptible')) {
-      if (w.choose('lock', ['ok', 'fails'], () => (flag(op, 'trylock') ? 'the trylock fails' : 'the wait is interrupted')) === 'fails') {
-        w.result = 'fail';
-        return;
-      }
-    }
+    if (lockAttemptFails(w, op)) return;
     w.acquire(ref, w.what);
   },
   resv_unlock(w, op) {
@@ -1186,14 +1188,16 @@ const HANDLERS: Record<string, Handler> = {
   },
   gpuva_lock(w, op) {
     const ref = w.gpuvaOf(w.getKind(arg(op, 0), 'gem'));
-    if (flag(op, 'entry')) w.holdOnEntry(ref); else w.acquire(ref, w.what);
+    if (flag(op, 'entry')) w.holdOnEntry(ref);
+    else if (!lockAttemptFails(w, op)) w.acquire(ref, w.what);
   },
   gpuva_unlock(w, op) {
     unlockGpuva(w, w.getKind(arg(op, 0), 'gem'));
   },
   mutex_lock(w, op) {
     const ref: LockRef = { id: `mutex:${arg(op, 0)}`, cls: 'mutex', label: arg(op, 0) };
-    if (flag(op, 'entry')) w.holdOnEntry(ref); else w.acquire(ref, w.what);
+    if (flag(op, 'entry')) w.holdOnEntry(ref);
+    else if (!lockAttemptFails(w, op)) w.acquire(ref, w.what);
   },
   mutex_unlock(w, op) { w.release({ id: `mutex:${arg(op, 0)}`, cls: 'mutex', label: arg(op, 0) }, w.what); },
   spin_lock(w, op) { w.acquire({ id: `spin:${arg(op, 0)}`, cls: 'spinlock', label: arg(op, 0) }, w.what); },
@@ -1279,11 +1283,13 @@ export function cleanupPrologue(w: Working, vm: VmObj): void {
     }
   }
   if (prot !== false) {
-    const h = w.held(resv);
-    if (h !== 'no') {
-      const l = w.heldLock(resv);
+    // It takes the resv itself: like any lock taken, it gets no benefit of the doubt about
+    // what the caller may hold, only the locks this path (or an assertion) says are held.
+    const l = w.heldLock(resv);
+    const h = !l ? 'no' : w.relation(l, resv) === 'same' ? 'yes' : 'maybe';
+    if (l) {
       w.violate('deferred-cleanup-under-resv', `${w.what} takes ${resv.label} itself, and this path ${h === 'yes' ? 'holds it' : 'may hold it'}: self-deadlock`,
-        { related: l ? [w.takenHere(l)] : [], ...(h === 'maybe' || prot === undefined ? { certainty: 'possible' as const } : {}) });
+        { related: [w.takenHere(l)], ...(h === 'maybe' || prot === undefined ? { certainty: 'possible' as const } : {}) });
     } else {
       const g = w.heldGpuvaLocks()[0];
       if (g) w.violate('lock-order', `${w.what} takes ${resv.label} while holding ${g.label}: lock inversion`, { related: [w.takenHere(g)] });
@@ -1304,6 +1310,14 @@ export function checkDeferredMode(w: Working, vm: VmObj, fn: 'put' | 'unlink'): 
 export function unlockGpuva(w: Working, g: GemObj): void {
   if (g.state === 'freed') w.violate('use-after-free', `${w.what} unlocks the gpuva.lock of GEM '${g.label}', which is freed`);
   w.release(w.gpuvaOf(g), w.what);
+}
+
+/** The interruptible / killable / trylock forms of a lock may fail, and then hold nothing. */
+function lockAttemptFails(w: Working, op: Op): boolean {
+  if (!flag(op, 'trylock') && !flag(op, 'interruptible')) return false;
+  if (w.choose('lock', ['ok', 'fails'], () => (flag(op, 'trylock') ? 'the trylock fails' : 'the wait is interrupted')) !== 'fails') return false;
+  w.result = 'fail';
+  return true;
 }
 
 /** A put through a handle whose reference an API already took: a double put. */

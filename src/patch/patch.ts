@@ -14,6 +14,8 @@ export interface Hunk {
   newStart: number;
   newCount: number;
   lines: HunkLine[];
+  /** The section heading after the second `@@` (usually the enclosing function's signature). */
+  heading?: string;
 }
 
 export interface PatchedFile {
@@ -28,7 +30,7 @@ export interface PatchedFile {
 }
 
 const DIFF_GIT = /^diff --git a\/(\S+) b\/(\S+)/;
-const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
+const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
 
 /** Does this text contain a unified diff (outside quoted replies)? */
 export function looksLikePatch(text: string): boolean {
@@ -67,7 +69,7 @@ export function parsePatch(text: string): PatchedFile[] {
     if (h && cur) {
       let oldLeft = h[2] === undefined ? 1 : Number(h[2]);
       let newLeft = h[4] === undefined ? 1 : Number(h[4]);
-      const hunk: Hunk = { oldStart: Number(h[1]), newStart: Number(h[3]), newCount: newLeft, lines: [] };
+      const hunk: Hunk = { oldStart: Number(h[1]), newStart: Number(h[3]), newCount: newLeft, lines: [], ...(h[5]?.trim() ? { heading: h[5].trim() } : {}) };
       i++;
       while (i < lines.length && (oldLeft > 0 || newLeft > 0)) {
         const x = lines[i]!;
@@ -96,6 +98,18 @@ export interface NewSide {
   complete: boolean;
   /** new-file lines the patch adds (`+`). */
   added: Set<number>;
+}
+
+/**
+ * The new side of each hunk on its own, at its real line numbers. A hunk that
+ * ends inside a function would otherwise swallow the complete functions of the
+ * next one when the file is parsed as one text.
+ */
+export function hunkSides(f: PatchedFile): Array<NewSide & { heading?: string; firstLine: number }> {
+  return f.hunks.map((h) => {
+    const side = newSide({ ...f, hunks: [h] });
+    return { ...side, firstLine: h.newStart, ...(h.heading ? { heading: h.heading } : {}) };
+  });
 }
 
 export function newSide(f: PatchedFile): NewSide {

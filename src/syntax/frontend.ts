@@ -8,7 +8,17 @@ export interface LowerOptions {
   apiGeneration?: 'upstream' | 'series' | 'asahi';
   /** Comment markers that declare a function to be in the signalling path. */
   signallingMarkers?: string[];
+  /** What the files reviewed together say about the whole program (see Frontend.survey). */
+  facts?: ProgramFacts;
 }
+
+/**
+ * Facts one file states for every file of the program, read from its text
+ * before anything is lowered: a lock registered in one file (a GEM's gpuva
+ * list lock set where the GEM is created) governs how another file's calls
+ * read. Fact name -> values; values from all files are merged.
+ */
+export type ProgramFacts = Record<string, string[]>;
 
 export interface Frontend {
   language: 'rust' | 'c';
@@ -19,7 +29,19 @@ export interface Frontend {
    * end must not keep either after returning.
    */
   lower(tree: Tree, text: string, file: string, opts: LowerOptions): IrFile;
+  /**
+   * A rewrite of the text before parsing that keeps every position (same
+   * length, same line breaks): blanking tokens the grammar cannot read.
+   */
+  prepare?(text: string): string;
+  /** Facts this file states for the whole program (cheap: text only, no parse). */
+  survey?(text: string): ProgramFacts;
   parser(p: { rust: Parser; c: Parser }): Parser;
+}
+
+export function mergeFacts(into: ProgramFacts, more: ProgramFacts): ProgramFacts {
+  for (const [k, vs] of Object.entries(more)) into[k] = [...new Set([...(into[k] ?? []), ...vs])];
+  return into;
 }
 
 export function emptyIrFile(file: string, language: 'rust' | 'c'): IrFile {

@@ -1,15 +1,19 @@
-// The c front end is not built yet: files are parsed and reported as not reviewed.
+// The C front end: kernel C (tree-sitter-c, with kernel-macro recovery) lowered
+// to the analysis IR.
 
 import type { IrFile } from '../../analysis/ir';
-import { emptyIrFile, type Frontend } from '../frontend';
+import type { Frontend } from '../frontend';
+import { blankAnnotations } from './annotations';
+import { lowerCFile } from './file';
+import { surveyC } from './survey';
 
 export const cFrontend: Frontend = {
   language: 'c',
   extensions: ['.c', '.h'],
   parser: (p) => p.c,
-  lower(tree, _text, file): IrFile {
-    const f = emptyIrFile(file, 'c');
-    f.parseErrors.push({ span: { start: { line: 1, column: 1 }, end: { line: 1, column: 1 }, startIndex: 0, endIndex: 0 }, message: `c review is not available yet (${tree.rootNode.childCount} top-level items)` });
-    return f;
+  lower(tree, text, file, opts): IrFile {
+    return lowerCFile(tree, text, file, opts);
   },
+  prepare: blankAnnotations,
+  survey: surveyC,
 };
