@@ -227,6 +227,13 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
         if (!o) return [];
         return next(o[0]!.state, p.vars, rec(ev.label, ev.kind, o[0]!));
       }
+      case 'flag': {
+        const f = `flag:${rewrite(p.stack, ev.key)}`;
+        if ((p.vars[f] === '1') === ev.set) return plain(ev.label);
+        const vars = { ...p.vars };
+        if (ev.set) vars[f] = '1'; else delete vars[f];
+        return next(p.state, vars, rec(ev.label, 'nop', EMPTY));
+      }
       case 'assume': {
         const v = evalCond(p, ev.cond);
         if (v === false) return [];
@@ -399,7 +406,9 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
   function evalCond(p: PNode, c: Cond): boolean | undefined {
     const k = rewrite(p.stack, c.key);
     let v: boolean | undefined;
-    if (c.test === 'same') {
+    if (c.test === 'flag') {
+      v = p.vars[`flag:${k}`] === '1';
+    } else if (c.test === 'same') {
       const o = rewrite(p.stack, c.other);
       const a = p.state.names[k];
       const b = p.state.names[o];

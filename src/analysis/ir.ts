@@ -36,7 +36,9 @@ export type Cond =
   /** An int/bool result variable is zero (false) or not. */
   | { test: 'zero'; key: string; negate: boolean }
   /** Two handles point to the same object (Rust `ptr::eq(a, b)`, C `a == b`). */
-  | { test: 'same'; key: string; other: string; negate: boolean };
+  | { test: 'same'; key: string; other: string; negate: boolean }
+  /** A Rust drop flag is set: the value in `key` is still owned here (not moved out on this path). */
+  | { test: 'flag'; key: string; negate: boolean };
 
 export type IrEvent =
   /** A GPUVM API call (or a Rust drop/guard release that means one). `op` is a model op name. */
@@ -65,6 +67,11 @@ export type IrEvent =
   /** A handle is forgotten (mem::forget, ManuallyDrop without take): its reference is never released. */
   | { kind: 'forget'; key: string; label: string }
   | { kind: 'assume'; cond: Cond; label: string }
+  /**
+   * Set or clear a Rust drop flag: set when a value is initialised, cleared when it is moved out or
+   * dropped. Drops that run only on some paths test it with an `assume` on `{ test: 'flag' }`.
+   */
+  | { kind: 'flag'; key: string; set: boolean; label: string }
   /** A function exit: return, `?`, end of body. `value` is the handle returned, if any. */
   | { kind: 'exit'; label: string; value?: string }
   /** Part of the function that could not be parsed. */
