@@ -368,15 +368,20 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
         return [{ stack, node: nextCb!.entry, state: p.state, vars: p.vars, parent: p, step: rec(ev.label, 'return', EMPTY), len: p.len + 1 }];
       }
       let s = p.state;
+      let vars = p.vars;
       const callNode = frame.callNode!;
       const value = ev.value ? rewrite(p.stack, ev.value) : undefined;
       if (frame.resultKey && value && (value in s.names || value in s.nullNames)) {
         s = apply1(s, { op: 'alias', args: [frame.resultKey, value] });
         if (frame.resultEscapes && frame.resultKey in s.names) s = apply1(s, { op: 'hand_on', args: [frame.resultKey] });
+      } else if (frame.resultKey && ev.error) {
+        // An error return gives the caller no object: its result is an ERR_PTR / Err on this path.
+        s = apply1(s, { op: 'unbind', args: [frame.resultKey], opts: { err: true } });
       }
+      if (frame.resultVar && ev.error !== undefined) vars = { ...vars, [frame.resultVar]: ev.error ? 'nonzero' : 'zero' };
       const parentStack = p.stack.parent;
       const r = rec(`return from ${frame.fn.displayName}`, 'return', EMPTY);
-      const out: PNode[] = callNode.succ.map((succ) => ({ stack: parentStack, node: succ, state: s, vars: p.vars, parent: p, step: r, len: p.len + 1 }));
+      const out: PNode[] = callNode.succ.map((succ) => ({ stack: parentStack, node: succ, state: s, vars, parent: p, step: r, len: p.len + 1 }));
       return out;
     }
     let s = p.state;

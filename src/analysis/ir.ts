@@ -72,8 +72,11 @@ export type IrEvent =
    * dropped. Drops that run only on some paths test it with an `assume` on `{ test: 'flag' }`.
    */
   | { kind: 'flag'; key: string; set: boolean; label: string }
-  /** A function exit: return, `?`, end of body. `value` is the handle returned, if any. */
-  | { kind: 'exit'; label: string; value?: string }
+  /**
+   * A function exit: return, `?`, end of body. `value` is the handle returned, if any; `error` says
+   * the function returns an error here (Rust `Err`/`None`, a `?` exit), false a success, unset unknown.
+   */
+  | { kind: 'exit'; label: string; value?: string; error?: boolean }
   /** Part of the function that could not be parsed. */
   | { kind: 'unparsed'; label: string }
   | { kind: 'nop'; label: string };
