@@ -329,7 +329,14 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
     next: (s: ModelState, v: Record<string, string>, r: StepRecord, succ?: number[], stack?: Stack) => PNode[]): PNode[] {
     const target = callees.lookup(ev.callee, p.stack.frame.fn);
     if (!target || !target.touchesGpuvm || p.stack.depth >= cfg.inlineDepth || onStack(p.stack, target) || !target.nodes[target.entry]) {
-      return next(p.state, p.vars, rec(ev.label, 'call', EMPTY));
+      // Not inlined: what is passed by value is the callee's to release.
+      let s = p.state;
+      for (const i of ev.moves ?? []) {
+        const a = ev.args[i];
+        const k = a ? rewrite(p.stack, a) : undefined;
+        if (k && k in s.names) s = apply1(s, { op: 'hand_on', args: [k], opts: { count: '1' } });
+      }
+      return next(s, p.vars, rec(ev.label, 'call', EMPTY));
     }
     let s = p.state;
     const paramMap: Record<string, string> = {};

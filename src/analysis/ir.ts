@@ -56,6 +56,8 @@ export type IrEvent =
   | {
     kind: 'call'; callee: string; args: Array<string | null>; label: string;
     result?: string; resultVar?: string; resultEscapes?: boolean;
+    /** Rust: arguments passed by value; when the callee is not inlined, their references go to it. */
+    moves?: number[];
   }
   /**
    * `target = source` between handles: an alias if target is a local, a hand-on if it is a field or
