@@ -1,0 +1,139 @@
+// One function item (or closure) to an IrFunction: lower the body, drop the
+// bookkeeping events nobody tests, and fill in what the analysis needs (roles,
+// markers, suppressions, callees, whether it touches GPUVM, parse gaps).
+
+import type { SNode as Node } from './snode';
+import { mirror } from './snode';
+import type { IrFunction, IrNode } from '../../analysis/ir';
+import { REFCOUNT_TRAIT_METHODS, ROLE_METHODS } from '../../api/rust';
+import type { FnItem } from './items';
+import { FnLowerer, type FileCtx } from './lower';
+import { allowedIn, headSpan, markersIn, spanOf, type Comment } from './source';
+import { parseType } from './types';
+
+/** Ops that only take driver locks: they do not make a function GPUVM-relevant. */
+const DRIVER_LOCK_OPS = new Set(['mutex_lock', 'mutex_unlock', 'spin_lock', 'spin_unlock']);
+
+export interface FnMeta {
+  nameNode: Node;
+  above: Comment[];
+  roles: string[];
+}
+
+export function buildFunction(L: FnLowerer, meta: FnMeta): IrFunction {
+  const { nodes, entry } = compact(L.finish(L.shape.body));
+  const f = L.f;
+  const callees = new Set<string>();
+  let touches = false;
+  for (const n of nodes) {
+    const ev = n.event;
+    if (ev.kind === 'call') callees.add(ev.callee);
+    else if (ev.kind === 'api' && !DRIVER_LOCK_OPS.has(ev.op)) touches = true;
+  }
+  let id = `${f.file}::${L.shape.displayName}`;
+  for (let i = 2; f.usedIds.has(id); i++) id = `${f.file}::${L.shape.displayName}#${i}`;
+  f.usedIds.add(id);
+  const errors = L.shape.node.hasError ? errorSpans(L.shape.node) : [];
+  const gaps = [...L.unparsed, ...errors.filter((e) => !L.unparsed.some((u) => u.startIndex === e.startIndex))];
+  const fn: IrFunction = {
+    id, name: L.shape.name, displayName: L.shape.displayName, file: f.file, language: 'rust',
+    span: spanOf(L.shape.node), nameSpan: meta.nameNode === L.shape.node ? headSpan(L.shape.node, f.src.text) : spanOf(meta.nameNode),
+    entry, nodes, params: L.params, roles: meta.roles,
+    markers: markersIn(meta.above, f.opts.signallingMarkers ?? []),
+    suppress: allowedIn(meta.above),
+    entryLocks: L.entryLocks,
+    // Rust callers hold no GPUVM lock a function cannot see, except through guard parameters (entry locks).
+    callerLocks: false,
+    callees: [...callees],
+    touchesGpuvm: touches,
+  };
+  if (gaps.length) {
+    fn.partial = { reason: `${gaps.length} part(s) of ${L.shape.displayName} could not be parsed (line ${gaps.map((g) => g.start.line).join(', ')})`, spans: gaps };
+  }
+  return fn;
+}
+
+function errorSpans(n: Node): ReturnType<typeof spanOf>[] {
+  const out = [];
+  for (const e of n.descendantsOfType('ERROR')) if (e) out.push(spanOf(e));
+  if (!out.length) {
+    // MISSING nodes: report the function's head.
+    out.push(spanOf(n));
+  }
+  return out;
+}
+
+/** A function item of the file. */
+export function lowerFnItem(f: FileCtx, item: FnItem): IrFunction[] {
+  const node = mirror(item.node, f.src.text, f.lines);
+  const displayName = item.implType ? `${item.implType}::${item.name}` : item.name;
+  const rc = REFCOUNT_TRAIT_METHODS[item.name];
+  const handsOn = rc && item.traitName && rc.trait.test(item.traitName) ? [rc.handsOn] : undefined;
+  const L = new FnLowerer(f, {
+    name: item.name, displayName, node, body: node.childForFieldName('body'), ...(handsOn ? { handsOnAtExit: handsOn } : {}),
+    ...(item.implType ? { implType: item.implType } : {}), ...(item.implTypeText ? { implTypeText: item.implTypeText } : {}),
+  });
+  L.pushScope();
+  for (const p of node.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (p.type === 'self_parameter') {
+      const t = item.implTypeText ? { ...parseType(item.implTypeText), borrowed: p.text.includes('&') } : undefined;
+      L.declareParam('self', t);
+    } else if (p.type === 'parameter') {
+      const pat = p.childForFieldName('pattern');
+      const ty = p.childForFieldName('type');
+      if (!pat) continue;
+      L.declareParam(pat.type === 'self' ? 'self' : pat.text, ty ? parseType(ty.text) : undefined, pat.type === 'self' ? undefined : pat);
+    }
+  }
+  const before = f.closures.length;
+  const fn = buildFunction(L, { nameNode: node.childForFieldName('name') ?? node, above: item.above, roles: rolesOf(item) });
+  return [fn, ...f.closures.splice(before)];
+}
+
+function rolesOf(item: FnItem): string[] {
+  const r = ROLE_METHODS[item.name];
+  if (!r || !item.traitName) return [];
+  if (r.traits && !r.traits.test(item.traitName)) return [];
+  return [r.role];
+}
+
+/**
+ * Remove bookkeeping the analysis does not need: drop-flag updates no branch
+ * tests, and unlabelled join points; renumber what is reachable from entry.
+ */
+export function compact(g: { nodes: IrNode[]; entry: number }): { nodes: IrNode[]; entry: number } {
+  const tested = new Set<string>();
+  for (const n of g.nodes) if (n.event.kind === 'assume' && n.event.cond.test === 'flag') tested.add(n.event.cond.key);
+  const skippable = (n: IrNode): boolean =>
+    n.id !== g.entry && n.succ.length > 0 && !n.succ.includes(n.id)
+    && ((n.event.kind === 'flag' && !tested.has(n.event.key)) || (n.event.kind === 'nop' && !n.span));
+  // The nodes a successor stands for once skippable nodes are gone.
+  const memo = new Map<number, number[]>();
+  const targets = (id: number, seen: Set<number> = new Set()): number[] => {
+    const m = memo.get(id);
+    if (m) return m;
+    const n = g.nodes[id]!;
+    if (!skippable(n) || seen.has(id)) return [id];
+    seen.add(id);
+    const out = [...new Set(n.succ.flatMap((s) => targets(s, seen)))];
+    seen.delete(id);
+    memo.set(id, out);
+    return out;
+  };
+  const keep: number[] = [];
+  const index = new Map<number, number>();
+  const stack = [g.entry];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (index.has(id)) continue;
+    index.set(id, keep.length);
+    keep.push(id);
+    for (const s of g.nodes[id]!.succ) for (const t of targets(s)) if (!index.has(t)) stack.push(t);
+  }
+  const nodes: IrNode[] = keep.map((id, i) => {
+    const n = g.nodes[id]!;
+    const succ = [...new Set(n.succ.flatMap((s) => targets(s)).map((t) => index.get(t)!))];
+    return { id: i, event: n.event, succ, ...(n.span ? { span: n.span } : {}) };
+  });
+  return { nodes, entry: 0 };
+}

@@ -1,0 +1,250 @@
+// The items of a Rust file: functions and methods with their impl and trait,
+// struct and enum definitions (for handle-carrying fields), types documented
+// with `# Invariants`, ops tables naming GPUVM callbacks, the API generation
+// and the VM mode evidence.
+
+import type { Node } from 'web-tree-sitter';
+import type { VmInitEvidence } from '../../analysis/ir';
+import { GENERATION_MARKERS, GENERATION_MODE, OPS_TABLE_FIELDS, type ApiGeneration } from '../../api/rust';
+import { spanOf, type Comment, type SourceText } from './source';
+import type { TypeDefs } from './types';
+
+export interface ParamInfo {
+  name: string;
+  /** The pattern node (identifier, tuple pattern ...). */
+  pattern: Node;
+  typeText: string;
+}
+
+export interface FnItem {
+  node: Node;
+  name: string;
+  implType?: string;
+  /** The impl's self type with its generic arguments (for `Self`). */
+  implTypeText?: string;
+  traitName?: string;
+  unsafe: boolean;
+  externC: boolean;
+  body?: Node;
+  params: ParamInfo[];
+  /** `self`, `&self`, `&mut self`, `self: Type`. */
+  self?: { byValue: boolean; typeText?: string };
+  returnType?: string;
+  docs: Comment[];
+  /** Every comment directly above (doc comments, plain comments, skipping attributes). */
+  above: Comment[];
+}
+
+export interface FileItems {
+  fns: FnItem[];
+  byName: Map<string, FnItem[]>;
+  defs: TypeDefs;
+  /** Types whose doc comment has an `# Invariants` section. */
+  invariantTypes: Set<string>;
+  unsafeImpls: Node[];
+  /** Ops tables: role -> callback function names. */
+  callbacks: Record<string, string[]>;
+}
+
+const text = (n: Node | null | undefined): string => (n ? n.text : '');
+
+/** The last path segment of a type, without generics: `kernel::Foo<T>` -> `Foo`. */
+export function typeName(n: Node | null | undefined): string | undefined {
+  if (!n) return undefined;
+  switch (n.type) {
+    case 'type_identifier': case 'identifier': return n.text;
+    case 'generic_type': return typeName(n.childForFieldName('type'));
+    case 'scoped_type_identifier': return typeName(n.childForFieldName('name'));
+    case 'reference_type': return typeName(n.childForFieldName('type'));
+    default: return undefined;
+  }
+}
+
+export function collectItems(root: Node, src: SourceText): FileItems {
+  const items: FileItems = {
+    fns: [], byName: new Map(), defs: { structs: new Map(), enums: new Map() }, invariantTypes: new Set(), unsafeImpls: [], callbacks: {},
+  };
+  const visit = (container: Node, impl?: { type?: string; typeText?: string; trait?: string }): void => {
+    for (const n of container.namedChildren) {
+      if (!n) continue;
+      switch (n.type) {
+        case 'function_item':
+        case 'function_signature_item':
+          addFn(n, impl);
+          break;
+        case 'impl_item': {
+          const t = n.childForFieldName('type');
+          const tr = n.childForFieldName('trait');
+          if (n.children.some((c) => c?.type === 'unsafe')) items.unsafeImpls.push(n);
+          const body = n.childForFieldName('body');
+          const ty = typeName(t);
+          if (body) visit(body, { ...(ty ? { type: ty } : {}), typeText: text(t), ...(tr ? { trait: typeName(tr) ?? text(tr) } : {}) });
+          break;
+        }
+        case 'trait_item': {
+          const body = n.childForFieldName('body');
+          if (body) visit(body, { trait: text(n.childForFieldName('name')) });
+          break;
+        }
+        case 'mod_item': {
+          const body = n.childForFieldName('body');
+          if (body) visit(body);
+          break;
+        }
+        case 'struct_item': case 'union_item':
+          addStruct(n);
+          break;
+        case 'enum_item':
+          addEnum(n);
+          break;
+        default:
+          break;
+      }
+    }
+  };
+
+  const docsOf = (n: Node): { docs: Comment[]; above: Comment[] } => {
+    const above = src.commentsAbove(n.startPosition.row + 1, { skipAttributes: true });
+    return { docs: above.filter((c) => c.doc), above };
+  };
+
+  const addFn = (n: Node, impl?: { type?: string; typeText?: string; trait?: string }): void => {
+    const name = text(n.childForFieldName('name'));
+    const mods = n.namedChildren.find((c) => c?.type === 'function_modifiers');
+    const modText = mods ? mods.text : '';
+    const params: ParamInfo[] = [];
+    let self: FnItem['self'];
+    const ps = n.childForFieldName('parameters');
+    for (const p of ps?.namedChildren ?? []) {
+      if (!p) continue;
+      if (p.type === 'self_parameter') {
+        self = { byValue: !p.text.includes('&') };
+      } else if (p.type === 'parameter') {
+        const pat = p.childForFieldName('pattern');
+        const ty = p.childForFieldName('type');
+        if (pat?.type === 'self') {
+          const tt = text(ty);
+          self = { byValue: !tt.trim().startsWith('&'), typeText: tt };
+        } else if (pat) {
+          params.push({ name: pat.type === 'identifier' ? pat.text : pat.text, pattern: pat, typeText: text(ty) });
+        }
+      }
+    }
+    const { docs, above } = docsOf(n);
+    const body = n.childForFieldName('body');
+    const rt = n.childForFieldName('return_type');
+    const f: FnItem = {
+      node: n, name, unsafe: /\bunsafe\b/.test(modText), externC: /\bextern\b/.test(modText), params, docs, above,
+      ...(impl?.type ? { implType: impl.type } : {}), ...(impl?.typeText ? { implTypeText: impl.typeText } : {}),
+      ...(impl?.trait ? { traitName: impl.trait } : {}), ...(body ? { body } : {}), ...(self ? { self } : {}),
+      ...(rt ? { returnType: rt.text } : {}),
+    };
+    items.fns.push(f);
+    const list = items.byName.get(name);
+    if (list) list.push(f); else items.byName.set(name, [f]);
+  };
+
+  const fieldsOf = (body: Node | null): { fields: Map<string, string>; tuple: string[] } => {
+    const fields = new Map<string, string>();
+    const tuple: string[] = [];
+    if (!body) return { fields, tuple };
+    if (body.type === 'field_declaration_list') {
+      for (const f of body.namedChildren) {
+        if (f?.type !== 'field_declaration') continue;
+        fields.set(text(f.childForFieldName('name')), text(f.childForFieldName('type')));
+      }
+    } else if (body.type === 'ordered_field_declaration_list') {
+      for (const f of body.namedChildren) {
+        if (!f || f.type === 'visibility_modifier' || f.type === 'attribute_item') continue;
+        tuple.push(f.text);
+      }
+    }
+    return { fields, tuple };
+  };
+
+  const invariantsDoc = (n: Node): boolean => docsOf(n).docs.some((c) => /^\s*(?:\/\/\/|\/\*\*|\*)?\s*#+\s*Invariants?\b/m.test(c.text));
+
+  const addStruct = (n: Node): void => {
+    const name = text(n.childForFieldName('name'));
+    items.defs.structs.set(name, fieldsOf(n.childForFieldName('body')));
+    if (invariantsDoc(n)) items.invariantTypes.add(name);
+  };
+
+  const addEnum = (n: Node): void => {
+    const name = text(n.childForFieldName('name'));
+    const variants = new Map<string, { fields: Map<string, string>; tuple: string[] }>();
+    for (const v of n.childForFieldName('body')?.namedChildren ?? []) {
+      if (v?.type !== 'enum_variant') continue;
+      variants.set(text(v.childForFieldName('name')), fieldsOf(v.childForFieldName('body')));
+    }
+    items.defs.enums.set(name, variants);
+    if (invariantsDoc(n)) items.invariantTypes.add(name);
+  };
+
+  visit(root);
+  if (src.text.includes('drm_gpuvm_ops')) collectOpsTables(root, items);
+  return items;
+}
+
+/** `bindings::drm_gpuvm_ops { sm_step_map: Some(Self::sm_step_map), .. }`. */
+function collectOpsTables(root: Node, items: FileItems): void {
+  for (const s of root.descendantsOfType('struct_expression')) {
+    if (!s || !/drm_gpuvm_ops$/.test(text(s.childForFieldName('name')))) continue;
+    let implType: string | undefined;
+    for (let p = s.parent; p; p = p.parent) {
+      if (p.type === 'impl_item') { implType = typeName(p.childForFieldName('type')); break; }
+    }
+    for (const f of s.childForFieldName('body')?.namedChildren ?? []) {
+      if (f?.type !== 'field_initializer') continue;
+      const role = OPS_TABLE_FIELDS[text(f.childForFieldName('field'))];
+      const v = f.childForFieldName('value');
+      if (!role || !v) continue;
+      const m = /^Some\s*\(\s*([\w:<>, ]+?)\s*\)$/s.exec(v.text.trim());
+      if (!m) continue;
+      let name = m[1]!.replace(/::<[^>]*>/g, '').replace(/<[^>]*>/g, '');
+      if (name.startsWith('Self::') && implType) name = `${implType}::${name.slice(6)}`;
+      (items.callbacks[role] ??= []).push(name);
+    }
+  }
+}
+
+/** The API generation of a file, from the spellings it uses. */
+export function detectGeneration(textOf: string): ApiGeneration | undefined {
+  for (const m of GENERATION_MARKERS) if (m.re.test(textOf)) return m.gen;
+  return undefined;
+}
+
+/** VM mode evidence: `drm_gpuvm_init(..., flags, ...)` calls, else the API generation. */
+export function vmEvidence(root: Node, src: SourceText, gen: ApiGeneration | undefined, genSource: string): VmInitEvidence[] {
+  const out: VmInitEvidence[] = [];
+  const re = /\bdrm_gpuvm_init\s*\(/g;
+  for (let m = re.exec(src.text); m; m = re.exec(src.text)) {
+    const args = splitArgs(src.text, m.index + m[0].length);
+    const flags = args[2];
+    if (flags === undefined) continue;
+    const node = root.descendantForIndex(m.index);
+    out.push({
+      immediate: /IMMEDIATE_MODE/.test(flags), resvProtected: /RESV_PROTECTED/.test(flags),
+      ...(node ? { span: spanOf(node) } : {}), source: 'drm_gpuvm_init flags',
+    });
+  }
+  if (!out.length && gen) out.push({ ...GENERATION_MODE[gen], source: genSource });
+  return out;
+}
+
+/** Top-level comma-separated arguments starting after an opening parenthesis. */
+function splitArgs(s: string, from: number): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (let i = from; i < s.length && i < from + 4000; i++) {
+    const c = s[i]!;
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') {
+      if (depth === 0) { out.push(cur.trim()); return out; }
+      depth--;
+    } else if (c === ',' && depth === 0) { out.push(cur.trim()); cur = ''; continue; }
+    cur += c;
+  }
+  return out;
+}
