@@ -276,14 +276,17 @@ export class Working {
    */
   checkAcquire(ref: LockRef, how: string, via: HeldLock['via'] = 'direct'): boolean {
     let ok = true;
+    // A lock surely held already is the finding; locks that may be the same one only matter without it.
+    const sameHeld = this.s.locks.some((l) => this.relation(l, ref) === 'same' && !(via === 'exec' && l.via === 'exec'));
     for (const l of this.s.locks) {
       const r = this.relation(l, ref);
       if (r === 'different') continue;
-      if (via === 'exec' && l.via === 'exec' && r === 'same') { ok = false; continue; } // drm_exec skips duplicates
+      // drm_exec locks every object in one ww_acquire context: a relock returns -EALREADY, it does not deadlock.
+      if (via === 'exec' && l.via === 'exec') { if (r === 'same') ok = false; continue; }
       if (r === 'same') {
         this.violate('lock-recursion', `${how} takes ${ref.label}, which this path already holds: self-deadlock`, { related: [this.takenHere(l)] });
         ok = false;
-      } else {
+      } else if (!sameHeld) {
         this.violate('lock-recursion', `${how} takes ${ref.label} while this path holds ${l.label}; they may be the same lock (self-deadlock), and lockdep reports recursive locking of the same class`,
           { certainty: 'possible', severity: 'warning', related: [this.takenHere(l)] });
       }
@@ -1023,6 +1026,7 @@ const HANDLERS: Record<string, Handler> = {
     const vmId = va.vm;
     removeVa(w, va);
     for (const n of op.args.slice(1)) {
+      if (w.isNull(n)) continue; // drm_gpuva_remap() takes NULL for a side that does not exist
       const nv = w.getKind(n, 'va');
       if (vmId && w.needLive(nv, w.what)) {
         if (va.gem && !nv.gem) nv.gem = va.gem;
