@@ -76,20 +76,22 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
     states += ex.states;
     maxMs = Math.max(maxMs, ex.ms);
     const file = fileOf.get(fn.file)!;
-    const seen = new Set<string>();
+    // One finding per rule and place: the most severe (then the first found, i.e. a shortest trace).
+    const seen = new Map<string, number>();
+    const rank = (f: Finding): number => (f.severity === 'error' ? 0 : f.severity === 'warning' ? 1 : 2) * 2 + (f.certainty === 'possible' ? 1 : 0);
     for (const r of ex.raw) {
       const key = `${r.violation.rule}@${r.step.fn.id}#${r.step.node.id}`;
       if (!intrinsic.has(key)) { intrinsic.add(key); fr.intrinsic.push(key); }
       const f = toFinding(fn, ex, r.violation, r.at, r.step, contexts);
       const dk = `${f.rule}:${f.range.start.line}:${f.range.start.column}`;
-      if (seen.has(dk) || suppressed(file, fn, f)) continue;
-      seen.add(dk);
-      fr.findings.push(f);
+      if (suppressed(file, fn, f)) continue;
+      const at = seen.get(dk);
+      if (at === undefined) { seen.set(dk, fr.findings.length); fr.findings.push(f); } else if (rank(f) < rank(fr.findings[at]!)) fr.findings[at] = f;
     }
     for (const f of deferredAcrossPaths(fn, ex, contexts)) {
       const dk = `${f.rule}:${f.range.start.line}:${f.range.start.column}`;
       if (seen.has(dk) || suppressed(file, fn, f)) continue;
-      seen.add(dk);
+      seen.set(dk, fr.findings.length);
       fr.findings.push(f);
     }
     if (ex.incomplete) fr.findings.push(incompleteFinding(fn, `analysis incomplete: ${ex.incomplete} after ${ex.states} states; findings for ${fn.displayName} may be missing`));
