@@ -60,10 +60,16 @@ export class Program {
     return same.length ? same : hits;
   }
 
-  /** The function a call names: same file first; a bare method name only if unambiguous. */
+  /**
+   * The function a call names: same file first; a bare method name only if unambiguous. A name
+   * qualified by a type (`PageTable::unmap`) means that type's function: no other type's will do;
+   * `?::unmap` is a method of a type nobody knows.
+   */
   lookup(callee: string, from: IrFunction): IrFunction | undefined {
     const exact = this.byDisplay.get(callee);
     if (exact?.length) return exact.find((f) => f.file === from.file) ?? (exact.length === 1 ? exact[0] : undefined);
+    // `?::name`: a method of a receiver whose type the front end could not tell: no guessing.
+    if (/^(?:[A-Z]\w*|\?)::\w+$/.test(callee)) return undefined;
     const short = callee.includes('::') ? callee.slice(callee.lastIndexOf('::') + 2) : callee;
     const hits = this.byName.get(short) ?? [];
     const same = hits.filter((f) => f.file === from.file);
