@@ -215,6 +215,11 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
         } else if (src && (src in s.names || src in s.nullNames)) {
           s = apply1(s, { op: 'alias', args: [tgt, src] });
           if (!ev.targetIsLocal && src in s.names) s = apply1(s, { op: 'hand_on', args: [src] });
+        } else if (tgt in s.names || tgt in s.nullNames) {
+          // Assigned something unknown: forget what the target was.
+          s = structuredClone(s);
+          delete s.names[tgt];
+          delete s.nullNames[tgt];
         } else {
           return plain(ev.label);
         }

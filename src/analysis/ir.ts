@@ -61,7 +61,7 @@ export type IrEvent =
   }
   /**
    * `target = source` between handles: an alias if target is a local, a hand-on if it is a field or
-   * global. `source` NULL clears the target.
+   * global. `source` NULL clears the target; a source that names nothing known makes it unknown.
    */
   | { kind: 'assign'; target: string; source: string | 'NULL'; label: string; targetIsLocal: boolean }
   /** The references held through `key` go to someone else (returned, moved into a struct/closure/field). */
