@@ -211,6 +211,8 @@ export interface ApiCall {
   moves?: number[];
   /** The value is a raw resv pointer of this VM or GEM. */
   resvOf?: { ref: Ref; kind: 'vm' | 'gem' };
+  /** A lock guard: dereferences to the data its receiver (`Mutex<T>`) protects. */
+  guardsData?: boolean;
 }
 
 const VM_OWNERS: ClassId[] = ['gpuvm', 'vm_ref', 'vm_unique'];
@@ -273,11 +275,11 @@ export const METHODS: Record<string, ApiCall[]> = {
   }],
   sm_map: [
     { what: 'UniqueRefGpuVm::sm_map()', gens: UP, arity: 1, steps: [{ op: 'sm_map', args: [{ ref: '$recv', kind: 'vm' }], what: 'drm_gpuvm_sm_map()' }, { mayFail: 'a step callback fails' }] },
-    { what: 'LockedGpuVm::sm_map()', gens: ['asahi'], on: ['exec_guard'], steps: [{ op: 'sm_map', args: [{ ref: '$recv', kind: 'vm' }], what: 'drm_gpuvm_sm_map()' }, { mayFail: 'a step callback fails' }] },
+    { what: 'LockedGpuVm::sm_map()', gens: ['asahi'], on: ['exec_guard'], steps: [{ op: 'sm_map', args: [{ ref: '$recv.vm', kind: 'vm' }], what: 'drm_gpuvm_sm_map()' }, { mayFail: 'a step callback fails' }] },
   ],
   sm_unmap: [
     { what: 'UniqueRefGpuVm::sm_unmap()', gens: UP, arity: 3, steps: [{ op: 'sm_unmap', args: [{ ref: '$recv', kind: 'vm' }], what: 'drm_gpuvm_sm_unmap()' }, { mayFail: 'a step callback fails' }] },
-    { what: 'LockedGpuVm::sm_unmap()', gens: ['asahi'], on: ['exec_guard'], steps: [{ op: 'sm_unmap', args: [{ ref: '$recv', kind: 'vm' }], what: 'drm_gpuvm_sm_unmap()' }, { mayFail: 'a step callback fails' }] },
+    { what: 'LockedGpuVm::sm_unmap()', gens: ['asahi'], on: ['exec_guard'], steps: [{ op: 'sm_unmap', args: [{ ref: '$recv.vm', kind: 'vm' }], what: 'drm_gpuvm_sm_unmap()' }, { mayFail: 'a step callback fails' }] },
   ],
   // Asahi: LockedGpuVm methods, under the exec lock.
   exec_lock: [{
@@ -337,19 +339,23 @@ export const METHODS: Record<string, ApiCall[]> = {
   ],
   // kernel::sync locks.
   lock: [
-    { what: 'SpinLock::lock()', on: ['spinlock'], arity: 0, returns: 'spin_guard', guard: { lock: '$recv' }, steps: [{ op: 'spin_lock', args: [{ ref: '$recv', kind: 'lock-name' }], what: 'spin_lock()' }] },
-    { what: 'Mutex::lock()', arity: 0, returns: 'mutex_guard', guard: { lock: '$recv' }, steps: [{ op: 'mutex_lock', args: [{ ref: '$recv', kind: 'lock-name' }], what: 'mutex_lock()' }] },
+    { what: 'SpinLock::lock()', on: ['spinlock'], arity: 0, returns: 'spin_guard', guard: { lock: '$recv' }, guardsData: true, steps: [{ op: 'spin_lock', args: [{ ref: '$recv', kind: 'lock-name' }], what: 'spin_lock()' }] },
+    { what: 'Mutex::lock()', arity: 0, returns: 'mutex_guard', guard: { lock: '$recv' }, guardsData: true, steps: [{ op: 'mutex_lock', args: [{ ref: '$recv', kind: 'lock-name' }], what: 'mutex_lock()' }] },
   ],
   try_lock: [
-    { what: 'Mutex::try_lock()', arity: 0, returns: 'mutex_guard', guard: { lock: '$recv' }, steps: [{ mayFail: 'the lock is contended' }, { op: 'mutex_lock', args: [{ ref: '$recv', kind: 'lock-name' }], what: 'mutex_trylock()' }] },
+    { what: 'Mutex::try_lock()', arity: 0, returns: 'mutex_guard', guard: { lock: '$recv' }, guardsData: true, steps: [{ mayFail: 'the lock is contended' }, { op: 'mutex_lock', args: [{ ref: '$recv', kind: 'lock-name' }], what: 'mutex_trylock()' }] },
   ],
 };
 
-/** Methods that return their receiver's value (Result/Option plumbing, pointer casts, derefs). */
-export const IDENTITY_METHODS = new Set([
+/** Methods that return a reference to (or a raw pointer into) their receiver: derefs and casts. */
+export const BORROW_METHODS = new Set([
   'as_raw', 'as_ref', 'as_mut', 'get_mut', 'deref', 'deref_mut', 'cast', 'cast_mut', 'cast_const', 'as_ptr', 'as_mut_ptr',
-  'borrow', 'borrow_mut', 'into', 'as_arc_borrow', 'as_deref', 'as_deref_mut',
-  'unwrap', 'expect', 'ok_or', 'ok_or_else', 'map_err', 'inspect_err', 'inspect', 'context', 'ok', 'unwrap_unchecked',
+  'borrow', 'borrow_mut', 'as_arc_borrow', 'as_deref', 'as_deref_mut', 'as_pin_mut', 'get_ref',
+]);
+
+/** Result/Option plumbing: the value passes through (moved, if it was owned). */
+export const PASS_METHODS = new Set([
+  'into', 'unwrap', 'expect', 'ok_or', 'ok_or_else', 'map_err', 'inspect_err', 'inspect', 'context', 'ok', 'unwrap_unchecked',
 ]);
 
 /** Methods on Result/Option whose failure is the caller's early exit (handled like `?`): none; `unwrap` panics. */
@@ -371,6 +377,9 @@ export const STD_METHODS = new Set([
   'from', 'default', 'with_capacity', 'push', 'pop', 'extend_from_slice', 'truncate', 'clear', 'resize', 'reserve', 'write_str',
   'dma_address', 'dma_len', 'addr', 'length', 'range', 'gem_offset', 'offset', 'keep', 'is_extobj', 'data', 'data_ref', 'inner',
   'va_start', 'va_length', 'va_range', 'prev', 'is_aligned', 'get_unchecked', 'get_unchecked_mut', 'as_ptr_range', 'to_le', 'to_be',
+  'clone', 'map_or', 'map_or_else', 'unwrap_or_else', 'ok_or_else', 'then', 'then_some', 'is_some_and', 'is_ok_and', 'as_slice_mut',
+  'split_off', 'extend', 'append', 'retain', 'sort', 'sort_by', 'sort_by_key', 'dedup', 'binary_search', 'get_or_insert_with',
+  'entry', 'or_insert', 'keys', 'values', 'values_mut', 'drain', 'write', 'read', 'write_fmt', 'as_usize', 'as_u64',
 ]);
 
 /** Closures passed to these run before the call returns. */
@@ -478,7 +487,7 @@ export const EMBEDDED_C_FIELDS: Partial<Record<ObjKind, string[]>> = {
 };
 
 /** `core::mem::drop`, `ManuallyDrop::new` ...: ownership plumbing the front end handles itself. */
-export const OWNERSHIP_FUNCTIONS: Record<string, 'drop' | 'forget' | 'manually-drop' | 'take-manual' | 'into-raw' | 'from-raw' | 'identity' | 'aref-from'> = {
+export const OWNERSHIP_FUNCTIONS: Record<string, 'drop' | 'forget' | 'manually-drop' | 'take-manual' | 'into-raw' | 'from-raw' | 'identity' | 'aref-from' | 'null'> = {
   drop: 'drop', 'mem::drop': 'drop', 'core::mem::drop': 'drop', 'ManuallyDrop::drop': 'drop',
   'mem::forget': 'forget', 'core::mem::forget': 'forget', forget: 'forget', 'KBox::leak': 'forget', 'Box::leak': 'forget',
   'ManuallyDrop::new': 'manually-drop',
@@ -488,6 +497,7 @@ export const OWNERSHIP_FUNCTIONS: Record<string, 'drop' | 'forget' | 'manually-d
   'NonNull::new': 'identity', 'NonNull::new_unchecked': 'identity', 'Pin::new_unchecked': 'identity', 'Pin::into_inner_unchecked': 'identity',
   'Pin::new': 'identity', 'Some': 'identity', 'Ok': 'identity', 'Err': 'identity', 'Opaque::cast_from': 'identity',
   'ARef::from': 'aref-from',
+  'ptr::null_mut': 'null', 'ptr::null': 'null', 'core::ptr::null_mut': 'null', 'core::ptr::null': 'null',
 };
 
 /** Reclaiming GFP flags passed to any call mean the call allocates with them. */

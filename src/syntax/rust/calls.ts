@@ -6,15 +6,24 @@
 import type { SNode as Node } from './snode';
 import type { IrArg, Span } from '../../analysis/ir';
 import {
-  CLASSES, DEFERRED_CLOSURE_TAKERS, GFP_ARG, IDENTITY_METHODS, IMMEDIATE_CLOSURE_TAKERS, METHODS, OWNERSHIP_FUNCTIONS,
+  CLASSES, DEFERRED_CLOSURE_TAKERS, GFP_ARG, BORROW_METHODS, IMMEDIATE_CLOSURE_TAKERS, PASS_METHODS, METHODS, OWNERSHIP_FUNCTIONS,
   PANICKING_METHODS, PATH_CALLS, RAW_BINDINGS, STD_METHODS, TAKE_METHODS, TYPE_CLASSES, pickApi, type ApiCall, type ClassId,
 } from '../../api/rust';
 import { resolveRef, shortText, type ExprOpts, type FnLowerer } from './lower';
 import { spanOf } from './source';
-import { classify, parseType, unwrapType } from './types';
+import { classify, parseType, partsOf, unwrapType, type TypeRef } from './types';
 import { joinFlows, unit, type Flow, type Value } from './values';
 
 type Arg = { node: Node; value: Value };
+
+/** Methods that test a pointer or Option for NULL/None: conditions the model can decide. */
+const NULL_TESTS: Record<string, { test: 'null' | 'null-or-err'; negate: boolean }> = {
+  is_null: { test: 'null', negate: false },
+  is_none: { test: 'null-or-err', negate: false },
+  is_some: { test: 'null-or-err', negate: true },
+  is_err: { test: 'null-or-err', negate: false },
+  is_ok: { test: 'null-or-err', negate: true },
+};
 
 // ---- method calls ---------------------------------------------------------------------------------------
 
@@ -26,12 +35,13 @@ export function lowerMethodCall(L: FnLowerer, n: Node, fnNode: Node, opts: ExprO
   const span = spanOf(n);
   const text = shortText(n);
 
-  if (IDENTITY_METHODS.has(method) || (method === 'get' && argc === 0)) {
+  const borrows = BORROW_METHODS.has(method) || (method === 'get' && argc === 0);
+  if (borrows || PASS_METHODS.has(method)) {
     const panics = PANICKING_METHODS.has(method);
-    const recv = recvN ? L.lowerExpr(recvN, { ...opts, checked: opts.checked || panics }) : unit();
+    const recv = recvN ? L.lowerExpr(recvN, borrows ? {} : { ...opts, checked: opts.checked || panics }) : unit();
     const args = L.lowerArgs(argsN);
     runClosures(L, args, method, span);
-    let v: Value = { ...recv, text: n.text };
+    let v: Value = { ...recv, text: n.text, ...(borrows ? { borrowed: true } : {}) };
     if (panics) {
       // Err/None panics: that path ends here.
       delete v.err;
@@ -46,17 +56,16 @@ export function lowerMethodCall(L: FnLowerer, n: Node, fnNode: Node, opts: ExprO
     return v;
   }
 
-  const recv = recvN ? L.lowerExpr(recvN) : unit();
+  let recv = recvN ? L.lowerExpr(recvN) : unit();
+  // A lock guard's methods are its data's: `guard.take()` takes from the protected Option.
+  if (recv.cls && CLASSES[recv.cls].guard && (recv.cls === 'mutex_guard' || recv.cls === 'spin_guard')) recv = guardData(recv);
 
-  if (TAKE_METHODS.has(method) && argc === 0 && recv.key && !recv.borrowed && recv.parts.length) {
-    return takeOut(L, recv, n, opts);
-  }
-  if (TAKE_METHODS.has(method) && argc === 0 && recv.key) {
-    return { ...recv, text: n.text, borrowed: true, nullable: recv.key };
-  }
+  if (TAKE_METHODS.has(method) && argc === 0) return takeOut(L, recv, n, opts);
+  const test = NULL_TESTS[method];
+  if (test && argc === 0 && recv.key) return { text: n.text, parts: [], cond: { test: test.test, key: recv.key, negate: test.negate } };
 
   const sameFile = L.f.items.byName.get(method);
-  const recvType = recv.type?.name === 'Self' ? L.shape.implType : recv.type?.name;
+  const recvType = receiverType(recv.type, L.shape.implType);
   const definedHere = sameFile?.some((f) => f.implType && (f.implType === recvType || (recvN?.type === 'self' && f.implType === L.shape.implType)));
   // The program's own method wins, except for accessors, which mean the same wherever they are defined.
   const row = pickApi(METHODS[method], L.gen, recv.cls, argc);
@@ -74,19 +83,48 @@ export function lowerMethodCall(L: FnLowerer, n: Node, fnNode: Node, opts: ExprO
     gfpAlloc(L, args, text, span);
     return { text: n.text, parts: [] };
   }
-  // A method of the program (maybe in another file): inlined by the analysis.
-  const callee = sameFile?.find((f) => f.implType === recvType) ?? (sameFile?.length === 1 ? sameFile[0] : undefined);
-  const calleeName = callee?.implType ? `${callee.implType}::${method}`
-    : recvN?.type === 'self' && L.shape.implType ? `${L.shape.implType}::${method}`
-      : recvType && /^[A-Z]/.test(recvType) && !STD_TYPES.test(recvType) ? `${recvType}::${method}` : method;
+  // A method of the program (maybe in another file): inlined by the analysis. Without the
+  // receiver's type it is some type's method: the call graph cannot tell which.
+  const selfType = recvN?.type === 'self' ? L.shape.implType : undefined;
+  const owner = recvType ?? selfType;
+  const callee = owner ? sameFile?.find((f) => f.implType === owner) : undefined;
+  const calleeName = owner && /^[A-Z]/.test(owner) && !STD_TYPES.test(owner) ? `${owner}::${method}` : `?::${method}`;
   runClosures(L, args, method, span);
   gfpAlloc(L, args, text, span);
   const recvMoved = !!callee?.self?.byValue;
   return programCall(L, n, calleeName, recv, args, callee?.returnType, recvMoved, opts);
 }
 
+/** The type a method is looked up on: through references and smart pointers (Arc, ARef, KBox, Pin). */
+function receiverType(t: TypeRef | undefined, selfType: string | undefined): string | undefined {
+  let cur = t;
+  for (let i = 0; cur && i < 4; i++) {
+    if (cur.name === 'Self') return selfType;
+    if (/^(?:Arc|ARef|KBox|Box|Pin|ArcBorrow|UniqueArc|Rc|Guard|MutexGuard)$/.test(cur.name) && cur.args[0]) { cur = cur.args[cur.name === 'Guard' ? 1 : 0] ?? cur.args[0]; continue; }
+    return cur.name === '?' ? undefined : cur.name;
+  }
+  return undefined;
+}
+
+/** What a guard dereferences to: the protected data, a place the model does not track. */
+function guardData(g: Value): Value {
+  const t = g.type;
+  const vc = t ? classify(t) : undefined;
+  return { text: g.text, parts: [], borrowed: true, ...(g.key ? { key: g.key } : {}), ...(t ? { type: t } : {}), ...(vc ? { cls: vc.cls } : {}) };
+}
+
 /** `x.take()`: the handle moves out of the place into a new temporary, the place is None. */
 function takeOut(L: FnLowerer, recv: Value, n: Node, opts: ExprOpts): Value {
+  if (!recv.key || recv.borrowed || !recv.parts.length) {
+    // Taken out of data the model does not track (behind a guard, a field of a borrowed struct):
+    // a new owned value of the Option's type.
+    const inner: TypeRef | undefined = recv.type ? unwrapType(recv.type) : undefined;
+    const parts = inner ? partsOf(inner, L.f.items.defs, L.shape.implType) : [];
+    const dst = opts.want ?? L.tempKey('take', n);
+    for (const p of parts) if (!p.manual && L.hasDropCls(p.cls)) L.addTemp({ key: p.path ? `${dst}.${p.path}` : dst, cls: p.cls, label: shortText(n) });
+    const vc = inner ? classify(inner, L.shape.implType) : undefined;
+    return { text: n.text, key: dst, parts, temp: true, nullable: dst, ...(inner ? { type: inner } : {}), ...(vc ? { cls: vc.cls } : {}) };
+  }
   const dst = opts.want ?? L.tempKey('take', n);
   for (const p of recv.parts) {
     const src = p.path ? `${recv.key}.${p.path}` : recv.key!;
@@ -149,6 +187,7 @@ function applyApi(L: FnLowerer, api: ApiCall, n: Node, recv: Value | undefined, 
       if (L.hasDropCls(api.returns)) L.addTemp({ key: result, cls: api.returns, label: text, ...(Object.keys(meta).length ? { meta } : {}) });
     }
     if (api.steps.some((s) => 'failIfNull' in s)) out.nullable = result;
+    if (api.guardsData && recv?.type?.args[0]) out.type = recv.type.args[0];
   }
   settleErr(L, out, err, opts);
   return out;
@@ -196,6 +235,11 @@ function programCall(L: FnLowerer, n: Node, callee: string, recv: Value | undefi
   const all: Array<{ value: Value; moved: boolean }> = [];
   if (recv) all.push({ value: recv, moved: recvMoved });
   for (const a of args) all.push({ value: a.value, moved: !a.value.borrowed && !!a.value.key && a.value.parts.length > 0 });
+  if (callee.startsWith('?::')) {
+    // A method of a type nobody knows: no function of the program to inline; what it takes by value is its own.
+    for (const x of all) if (x.moved) L.handOn(x.value, `moved into ${text}`, span);
+    return { text: n.text, parts: [], ...(returnType ? { type: unwrapType(parseType(returnType)) } : {}) };
+  }
   const ret = returnType ? classify(unwrapType(parseType(returnType)), L.shape.implType) : undefined;
   const owned = ret?.owned && CLASSES[ret.cls].owning ? ret : undefined;
   const result = opts.want ?? (opts.checked || owned ? L.tempKey(callee.split('::').pop() ?? 'call', n) : undefined);
@@ -297,14 +341,11 @@ export function lowerCall(L: FnLowerer, n: Node, fnNode: Node | null, opts: Expr
   runClosures(L, args, last, span);
   gfpAlloc(L, args, text, span);
   if (segs.length >= 2 && STD_MODULES.test(segs[0]!) && !L.f.items.byName.has(last)) return { text: n.text, parts: [] };
+  if (segs.length >= 2 && STD_TYPES.test(segs[segs.length - 2]!) && !L.f.items.byName.has(last)) return wrapArgs(L, n, args, opts);
   const defs = L.f.items.byName.get(last);
   const typeSeg = segs.length >= 2 ? segs[segs.length - 2]! : undefined;
   const calleeItem = defs?.find((f) => (typeSeg && /^[A-Z]/.test(typeSeg) ? f.implType === typeSeg : !f.implType)) ?? (defs?.length === 1 ? defs[0] : undefined);
   const callee = typeSeg && /^[A-Z]/.test(typeSeg) ? `${typeSeg}::${last}` : last;
-  if (!calleeItem && /^[A-Z]/.test(typeSeg ?? '') && STD_TYPES.test(typeSeg!)) {
-    // Kernel/std constructors and helpers (KVec::with_capacity, Arc::pin_init ...).
-    return { text: n.text, parts: [] };
-  }
   const out = programCall(L, n, callee, undefined, args, calleeItem?.returnType, false, opts);
   // `Type::new(..)` and friends return the type (or a Result of it) when nothing else is known.
   if (!out.type && typeSeg && /^[A-Z]/.test(typeSeg) && /^(?:try_)?new\w*$/.test(last)) out.type = parseType(typeSeg);
@@ -313,6 +354,24 @@ export function lowerCall(L: FnLowerer, n: Node, fnNode: Node | null, opts: Expr
 
 /** Paths into std, core and the kernel crate's plumbing: nothing of the program. */
 const STD_MODULES = /^(?:core|std|alloc|ptr|mem|cmp|fmt|slice|iter|str|hint|kernel|bindings|pin_init|init|sizes|page|error|build_assert|c_str|u8|u16|u32|u64|u128|usize|i8|i16|i32|i64|isize|bool|char|f32|f64)$/;
+
+/**
+ * `Mutex::new(x)`, `KBox::new(x, GFP_KERNEL)`, `Arc::pin_init(init, flags)`: a std or kernel
+ * container takes its by-value arguments; the first one's handles are the new value's.
+ */
+function wrapArgs(L: FnLowerer, n: Node, args: Arg[], opts: ExprOpts): Value {
+  const owned = args.filter((a) => a.value.key && !a.value.borrowed && a.value.parts.length);
+  const [first, ...rest] = owned;
+  for (const a of rest) L.handOn(a.value, `moved into ${shortText(n)}`, spanOf(n));
+  for (const a of args) if (a.value.closure) L.closureEscapes(a.value, `stored by ${shortText(n)}`);
+  if (!first) return { text: n.text, parts: [] };
+  if (opts.want && first.value.key !== opts.want) {
+    L.moveInto(first.value, opts.want);
+    for (const p of first.value.parts) if (!p.manual && L.hasDropCls(p.cls)) L.addTempNoBirth({ key: p.path ? `${opts.want}.${p.path}` : opts.want, cls: p.cls, label: shortText(n) });
+    return { text: n.text, key: opts.want, parts: first.value.parts, temp: true };
+  }
+  return { ...first.value, text: n.text };
+}
 
 const STD_TYPES = /^(?:KBox|KVec|KVVec|VVec|Box|Vec|Arc|ArcBorrow|UniqueArc|Pin|NonNull|Opaque|Option|Result|Error|CStr|CString|Range|Layout|PhantomData|MaybeUninit|ManuallyDrop|AtomicU\d+|AtomicBool|u\d+|i\d+|usize|isize|Devres|Device|Completion|Mutex|SpinLock|CondVar|Ok|Err|Some|String|XArray|RBTree|ScatterList|SGTable|Delta|Instant|Ktime|Flags|ThisModule|CPUMask|kernel|core|alloc|init|pin_init)$/;
 
@@ -359,7 +418,7 @@ function ownership(L: FnLowerer, n: Node, what: (typeof OWNERSHIP_FUNCTIONS)[str
   const a = args[0]?.value ?? unit();
   switch (what) {
     case 'drop': {
-      for (const d of L.valueDroppables(a)) L.drop(d, `${shortText(n)}: drop`, span);
+      for (const d of L.valueDroppables(a)) L.drop(d, shortText(n), span);
       L.claim(a);
       return unit(n.text);
     }
@@ -430,6 +489,8 @@ function ownership(L: FnLowerer, n: Node, what: (typeof OWNERSHIP_FUNCTIONS)[str
       }
       return { ...a, text: n.text };
     }
+    case 'null':
+      return { text: n.text, parts: [], isErr: true, null: true };
     case 'identity': {
       const last = pathSegments(L, n.childForFieldName('function') ?? n).pop();
       if (last === 'Err') return { text: n.text, parts: [], isErr: true };
@@ -489,10 +550,10 @@ export function lowerMacro(L: FnLowerer, n: Node): Value {
   const seen = new Set<string>();
   // The macro body is a token tree: its identifiers are found in its text.
   for (const m of n.text.matchAll(/\b[a-z_][A-Za-z0-9_]*\b/g)) {
-    const name = m[0];
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const v = L.lookup(name);
+    const id = m[0];
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const v = L.lookup(id);
     if (!v || !v.owned || v.manual) continue;
     L.handOn({ text: v.name, key: v.key, parts: v.parts, place: true, ...(v.meta ? { meta: v.meta } : {}) }, `moved into ${name}!()`, spanOf(n));
   }

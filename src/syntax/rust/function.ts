@@ -82,12 +82,18 @@ export function lowerFnItem(f: FileCtx, item: FnItem): IrFunction[] {
       const pat = p.childForFieldName('pattern');
       const ty = p.childForFieldName('type');
       if (!pat) continue;
-      L.declareParam(pat.type === 'self' ? 'self' : pat.text, ty ? parseType(ty.text) : undefined, pat.type === 'self' ? undefined : pat);
+      L.declareParam(pat.type === 'self' ? 'self' : pat.text, ty ? parseType(resolveAssoc(ty.text, item)) : undefined, pat.type === 'self' ? undefined : pat);
     }
   }
   const before = f.closures.length;
   const fn = buildFunction(L, { nameNode: node.childForFieldName('name') ?? node, above: item.above, roles: rolesOf(item) });
   return [fn, ...f.closures.splice(before)];
+}
+
+/** `&mut Self::SmContext<'_>` -> `&mut UpdateCtx<'_>` when the impl defines the associated type. */
+function resolveAssoc(t: string, item: FnItem): string {
+  if (!item.assocTypes) return t;
+  return t.replace(/\bSelf::(\w+)(<[^>]*>)?/g, (m, name: string) => item.assocTypes!.get(name) ?? m);
 }
 
 function rolesOf(item: FnItem): string[] {

@@ -23,6 +23,8 @@ export interface FnItem {
   /** The impl's self type with its generic arguments (for `Self`). */
   implTypeText?: string;
   traitName?: string;
+  /** Associated types of the impl (`type SmContext<'ctx> = UpdateCtx<'ctx>;`): `Self::X` means them. */
+  assocTypes?: Map<string, string>;
   unsafe: boolean;
   externC: boolean;
   body?: Node;
@@ -64,7 +66,7 @@ export function collectItems(root: Node, src: SourceText): FileItems {
   const items: FileItems = {
     fns: [], byName: new Map(), defs: { structs: new Map(), enums: new Map() }, invariantTypes: new Set(), unsafeImpls: [], callbacks: {},
   };
-  const visit = (container: Node, impl?: { type?: string; typeText?: string; trait?: string }): void => {
+  const visit = (container: Node, impl?: { type?: string; typeText?: string; trait?: string; assoc?: Map<string, string> }): void => {
     for (const n of container.namedChildren) {
       if (!n) continue;
       switch (n.type) {
@@ -78,7 +80,13 @@ export function collectItems(root: Node, src: SourceText): FileItems {
           if (n.children.some((c) => c?.type === 'unsafe')) items.unsafeImpls.push(n);
           const body = n.childForFieldName('body');
           const ty = typeName(t);
-          if (body) visit(body, { ...(ty ? { type: ty } : {}), typeText: text(t), ...(tr ? { trait: typeName(tr) ?? text(tr) } : {}) });
+          const assoc = new Map<string, string>();
+          for (const c of body?.namedChildren ?? []) {
+            if (c?.type !== 'type_item') continue;
+            const v = c.childForFieldName('type');
+            if (v) assoc.set(text(c.childForFieldName('name')), v.text);
+          }
+          if (body) visit(body, { ...(ty ? { type: ty } : {}), typeText: text(t), ...(tr ? { trait: typeName(tr) ?? text(tr) } : {}), assoc });
           break;
         }
         case 'trait_item': {
@@ -108,7 +116,7 @@ export function collectItems(root: Node, src: SourceText): FileItems {
     return { docs: above.filter((c) => c.doc), above };
   };
 
-  const addFn = (n: Node, impl?: { type?: string; typeText?: string; trait?: string }): void => {
+  const addFn = (n: Node, impl?: { type?: string; typeText?: string; trait?: string; assoc?: Map<string, string> }): void => {
     const name = text(n.childForFieldName('name'));
     const mods = n.namedChildren.find((c) => c?.type === 'function_modifiers');
     const modText = mods ? mods.text : '';
@@ -136,7 +144,8 @@ export function collectItems(root: Node, src: SourceText): FileItems {
     const f: FnItem = {
       node: n, name, unsafe: /\bunsafe\b/.test(modText), externC: /\bextern\b/.test(modText), params, docs, above,
       ...(impl?.type ? { implType: impl.type } : {}), ...(impl?.typeText ? { implTypeText: impl.typeText } : {}),
-      ...(impl?.trait ? { traitName: impl.trait } : {}), ...(body ? { body } : {}), ...(self ? { self } : {}),
+      ...(impl?.trait ? { traitName: impl.trait } : {}), ...(impl?.assoc?.size ? { assocTypes: impl.assoc } : {}),
+      ...(body ? { body } : {}), ...(self ? { self } : {}),
       ...(rt ? { returnType: rt.text } : {}),
     };
     items.fns.push(f);

@@ -149,7 +149,7 @@ export class FnLowerer {
     const state = this.live.has(d.key) ? 'live' : this.maybe.has(d.key) ? 'maybe' : 'dead';
     if (state === 'dead') return;
     const steps = CLASSES[d.cls].drop?.[this.gen];
-    const label = `${how} of \`${d.label}\``;
+    const label = `${how}: drop of \`${d.label}\``;
     if (state === 'maybe') {
       const [t, e] = this.fork({ test: 'flag', key: d.key, negate: false }, `drop flag of \`${d.label}\``);
       this.setFlow(t);
@@ -350,7 +350,7 @@ export class FnLowerer {
       if (own || (value.cls && CLASSES[value.cls].kind)) ret = value.key;
       else for (const d of ds) if (CLASSES[d.cls].kind) this.emit({ kind: 'handOn', key: d.key, label: `${d.label} returned` }, span);
     }
-    this.unwind(0, `drop at ${how}`, span);
+    this.unwind(0, how, span);
     for (const k of this.shape.handsOnAtExit ?? []) this.emit({ kind: 'handOn', key: k, label: `the reference taken on ${k} belongs to the caller's new ARef` }, span);
     this.b.exit(how, span, ret);
     const last = this.b.nodes[this.b.nodes.length - 1]!;
@@ -383,7 +383,7 @@ export class FnLowerer {
     const keep = value.place && !value.borrowed ? this.valueDroppables(value).map((d) => d.key) : [];
     const saved = keep.map((k) => [k, this.live.has(k) ? 'live' : this.maybe.has(k) ? 'maybe' : 'dead'] as const);
     for (const k of keep) { this.live.delete(k); this.maybe.delete(k); }
-    this.popScope('drop at end of block', closeSpan(n));
+    this.popScope('end of block', closeSpan(n));
     for (const [k, st] of saved) if (st !== 'dead') (st === 'live' ? this.live : this.maybe).add(k);
     return value;
   }
@@ -421,7 +421,7 @@ export class FnLowerer {
 
   popTemps(stmt: Node): void {
     const r = this.regions.pop();
-    if (r) this.dropRegion(r, 'drop of a temporary at end of statement', endSpan(stmt));
+    if (r) this.dropRegion(r, 'end of statement', endSpan(stmt));
   }
 
   markUnparsed(n: Node): void {
@@ -521,7 +521,7 @@ export class FnLowerer {
       case 'return_expression': {
         const e = n.namedChildren.find((c) => c && c.type !== 'line_comment');
         const v = e ? this.lowerExpr(e) : unit();
-        this.exitWith('return', spanOf(n), v, v.isErr ? true : e ? undefined : false);
+        this.exitWith('return', spanOf(n), v, v.isErr && !v.null ? true : e ? undefined : false);
         return { ...unit(n.text), diverges: true };
       }
       case 'break_expression': return this.lowerBreak(n, true);
@@ -589,7 +589,7 @@ export class FnLowerer {
     const how = `\`?\` on \`${shortText(inner)}\``;
     let errFlow: Flow | undefined = v.err;
     if (!errFlow && this.reachable) {
-      if (v.isErr) {
+      if (v.isErr && !v.null) {
         errFlow = this.flow();
         this.setFlow({ open: [], live: new Set(), maybe: new Set() });
       } else if (v.nullable) {
@@ -666,15 +666,17 @@ export class FnLowerer {
     // The old value of an owned place is dropped when it is overwritten.
     const parts = target.parts.length ? target.parts : v.parts;
     const old = droppablesOf(target.key, parts, this.gen, shortText(l));
-    for (const d of old) this.drop(d, 'drop of the overwritten value', spanOf(n));
+    for (const d of old) this.drop(d, 'assignment overwrites it', spanOf(n));
     if (v.key && v.key !== target.key) {
       if (v.parts.length && !v.borrowed) this.moveInto(v, target.key);
-      else if (v.isErr) this.emit({ kind: 'assign', target: target.key, source: 'NULL', targetIsLocal: true, label: shortText(n) }, spanOf(n));
-      else if (v.key && (CLASSES[v.cls ?? 'mutex'].kind)) this.emit({ kind: 'assign', target: target.key, source: v.key, targetIsLocal: true, label: shortText(n) }, spanOf(n));
+      else this.emit({ kind: 'assign', target: target.key, source: v.key, targetIsLocal: true, label: shortText(n) }, spanOf(n));
     } else if (v.isErr) {
       this.emit({ kind: 'assign', target: target.key, source: 'NULL', targetIsLocal: true, label: shortText(n) }, spanOf(n));
     } else if (v.key === target.key) {
       this.claim(v);
+    } else {
+      // Something the model does not know: the target no longer names what it did.
+      this.emit({ kind: 'assign', target: target.key, source: `?${shortText(r)}`, targetIsLocal: true, label: shortText(n) }, spanOf(n));
     }
     // A local assigned later (`let x; ... x = v;`) takes the value's handles.
     const base = /^[A-Za-z_]\w*(?:#\d+)?$/.test(target.key) ? this.lookupByKey(target.key) : undefined;
@@ -769,7 +771,7 @@ export class FnLowerer {
         const at = condN ? spanOf(condN) : undefined;
         [t, e] = [t, e].map((f) => {
           this.setFlow(f);
-          for (let i = r.temps.length - 1; i >= 0; i--) this.drop(r.temps[i]!, 'drop of a temporary of the condition', at);
+          for (let i = r.temps.length - 1; i >= 0; i--) this.drop(r.temps[i]!, 'end of the condition', at);
           return this.flow();
         }) as [Flow, Flow];
       }
@@ -778,7 +780,7 @@ export class FnLowerer {
     this.setFlow(t);
     const tv = cons ? this.lowerExpr(cons, want ? { want } : {}) : unit();
     if (want) this.settle(tv, want);
-    this.popScope('drop at end of if let', cons ? closeSpan(cons) : undefined);
+    this.popScope('end of the if let', cons ? closeSpan(cons) : undefined);
     const tFlow = this.flow();
     this.setFlow(e);
     let ev = unit();
@@ -843,7 +845,7 @@ export class FnLowerer {
       const v = valN ? this.lowerExpr(valN, want ? { want } : {}) : unit();
       if (want) this.settle(v, want);
       vals.push(v);
-      this.popScope('drop at end of match arm', valN ? endSpan(valN) : undefined);
+      this.popScope('end of the match arm', valN ? endSpan(valN) : undefined);
       ends.push(this.flow());
     }
     this.joinInto(ends);
@@ -879,12 +881,12 @@ export class FnLowerer {
       if (pat) bindPattern(this, pat, unit('item'), { byValue: false });
     }
     if (body) this.lowerBlock(body);
-    this.popScope('drop at end of loop body', body ? closeSpan(body) : undefined);
+    this.popScope('end of the loop body', body ? closeSpan(body) : undefined);
     if (this.reachable) this.b.connect(this.b.open, head);
     this.loops.pop();
     this.joinInto(ctx.breaks.length ? ctx.breaks : [{ ...entryFlow, open: [] }]);
     if (iterTemps) this.popTemps(n);
-    this.popScope('drop at end of loop', closeSpan(n));
+    this.popScope('end of the loop', closeSpan(n));
     return unit(n.text);
   }
 
@@ -894,7 +896,7 @@ export class FnLowerer {
     const e = n.namedChildren.find((c) => c && c.type !== 'label' && c.type !== 'line_comment');
     if (e) this.lowerExpr(e);
     if (!ctx) return { ...unit(n.text), diverges: true };
-    this.unwind(ctx.depth, isBreak ? 'drop at break' : 'drop at continue', spanOf(n));
+    this.unwind(ctx.depth, isBreak ? 'break' : 'continue', spanOf(n));
     if (isBreak) ctx.breaks.push(this.flow());
     else if (this.reachable) this.b.connect(this.b.open, ctx.head);
     this.setFlow({ open: [], live: new Set(), maybe: new Set() });
@@ -925,6 +927,10 @@ export class FnLowerer {
       }
     }
     const own = classify(parseType(typeName), this.shape.implType);
+    // Fields initialised later (`ctx.vm_bo = Some(vm_bo)`) are the struct's too: their drop flags decide.
+    for (const p of partsOf(parseType(typeName), this.f.items.defs, this.shape.implType)) {
+      if (p.path && !parts.some((q) => q.path === p.path)) parts.push(p);
+    }
     const value: Value = { text: n.text, key: dest, parts, temp: true, type: parseType(typeName) };
     if (own) value.cls = own.cls;
     return value;
@@ -1042,8 +1048,8 @@ export class FnLowerer {
           this.claim(v);
           if (temps?.kind === 'temps') { const keys = new Set(this.valueDroppables(v).map((d) => d.key)); temps.temps = temps.temps.filter((t) => !keys.has(t.key)); }
         }
-        if (temps) this.dropRegion(temps, 'drop of a temporary at end of function', end);
-        this.exitWith('end of function', end, v, v.isErr ? true : undefined);
+        if (temps) this.dropRegion(temps, 'end of function', end);
+        this.exitWith('end of function', end, v, v.isErr && !v.null ? true : undefined);
       }
     }
     return { nodes: this.b.nodes, entry: this.b.entry };

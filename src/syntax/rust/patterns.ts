@@ -131,7 +131,9 @@ function bindName(L: FnLowerer, name0: string, at: Node, v: Value, o: BindOpts, 
   }
   if (!owning) {
     // A borrow or a plain value: the variable is another name for the same object.
-    L.declare({ ...base, key: v.key ?? L.freshKey(name), owned: false, parts: [] });
+    const key = v.key ?? L.freshKey(name);
+    if (!v.key && v.isErr) L.emit({ kind: 'assign', target: key, source: 'NULL', targetIsLocal: true, label: `let ${name} = ${v.text}` }, spanOf(at));
+    L.declare({ ...base, key, owned: false, parts: [] });
     return;
   }
   const key = L.freshKey(name);

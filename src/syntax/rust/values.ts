@@ -57,8 +57,10 @@ export interface Value {
   nullable?: string;
   /** Non-zero on the paths where the value is Err (the result variable of an inlined call). */
   errVar?: string;
-  /** `Err(..)` / `None`. */
+  /** `Err(..)` / `None` / a NULL pointer. */
   isErr?: boolean;
+  /** A NULL pointer (`ptr::null_mut()`): not an error, but no object. */
+  null?: boolean;
   closure?: ClosureRef;
   manual?: boolean;
   /** The value never completes (return, break, `?` that always fails). */
