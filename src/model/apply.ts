@@ -1083,15 +1083,15 @@ const HANDLERS: Record<string, Handler> = {
   sm_unmap(w, op) { w.needLive(w.getKind(arg(op, 0), 'vm'), w.what); },
 
   exec_begin(w) { w.s.exec = true; },
+  // Locking into a drm_exec context does not start one: without drm_exec_init() on this path the
+  // context (and what it locks) is the caller's.
   exec_prepare_obj(w, op) {
     const g = w.getKind(arg(op, 0), 'gem');
     w.acquire(w.resvOfGem(g), w.what, 'exec');
-    w.s.exec = true;
   },
   prepare_vm(w, op) {
     const vm = w.getKind(arg(op, 0), 'vm');
     w.acquire(w.resvOfVm(vm), w.what, 'exec');
-    w.s.exec = true;
   },
   prepare_objects(w, op) {
     const vm = w.getKind(arg(op, 0), 'vm');
@@ -1260,7 +1260,6 @@ function prepareObjects(w: Working, vm: VmObj): void {
   if (w.signalling && vm.extobj.length === 0 && !vm.listsKnown) {
     w.violate('signalling-resv-lock', `${w.what} locks the resv of every external object ${w.sigWhere}`, { related: w.sigRelated() });
   }
-  w.s.exec = true;
   for (const id of vm.extobj) {
     const b = w.obj<VmBoObj>(id);
     if (b.state === 'zombie' || b.state === 'freed') continue;
