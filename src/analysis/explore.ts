@@ -399,7 +399,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
     let s = p.state;
     const value = ev.value ? rewrite(p.stack, ev.value) : undefined;
     if (value && value in s.names) s = apply1(s, { op: 'hand_on', args: [value], label: ev.label });
-    const entryLocks = s.locks.filter((l) => l.via === 'caller').map((l) => l.id);
+    const entryLocks = s.locks.filter((l) => ev.keepsLocks || l.via === 'caller').map((l) => l.id);
     const vs = exitViolations(s, { how: ev.label, entryLocks, references: true });
     const r = rec(ev.label, 'exit', { violations: vs, assumptions: [], notes: [], result: 'ok' });
     const endNode: PNode = { stack: p.stack, node: -1, state: s, vars: p.vars, parent: p, step: r, len: p.len + 1 };

@@ -78,7 +78,11 @@ export type IrEvent =
    * A function exit: return, `?`, end of body. `value` is the handle returned, if any; `error` says
    * the function returns an error here (Rust `Err`/`None`, a `?` exit), false a success, unset unknown.
    */
-  | { kind: 'exit'; label: string; value?: string; error?: boolean }
+  | {
+    kind: 'exit'; label: string; value?: string; error?: boolean;
+    /** The function returns holding its locks on purpose (it returns a lock guard). */
+    keepsLocks?: boolean;
+  }
   /** Part of the function that could not be parsed. */
   | { kind: 'unparsed'; label: string }
   | { kind: 'nop'; label: string };
