@@ -176,9 +176,27 @@ export function emptyState(ctxName = 'process'): ModelState {
   };
 }
 
-/** Structured clone of a state (states are plain JSON). */
+/**
+ * Deep copy of a state. States are plain JSON (objects, arrays, strings, numbers, booleans), so a
+ * direct recursive copy does; it is several times faster than structuredClone on these small
+ * objects, and copying is what path exploration does most.
+ */
 export function cloneState(s: ModelState): ModelState {
-  return structuredClone(s);
+  return copyJson(s) as ModelState;
+}
+
+function copyJson(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copyJson(v[i]);
+    return out;
+  }
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k in v as Record<string, unknown>) out[k] = copyJson((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
 }
 
 /** A canonical string for de-duplication. Insertion order is deterministic per path, so JSON is enough. */
