@@ -133,6 +133,32 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
   const pending: ExploreResult['pending'] = [];
   const after = new Map<number, PNode>();
   const seen = new Set<string>();
+  // States and path variables are never changed once made, and successors often share their
+  // parent's: intern their canonical text once per object, and key de-duplication by small ids.
+  const stateIds = new Map<string, number>();
+  const stateIdOf = new WeakMap<ModelState, number>();
+  const varsIdOf = new WeakMap<Record<string, string>, number>();
+  const varsIds = new Map<string, number>();
+  const internState = (st: ModelState): number => {
+    let i = stateIdOf.get(st);
+    if (i === undefined) {
+      const k = stateKey(st);
+      i = stateIds.get(k);
+      if (i === undefined) { i = stateIds.size; stateIds.set(k, i); }
+      stateIdOf.set(st, i);
+    }
+    return i;
+  };
+  const internVars = (v: Record<string, string>): number => {
+    let i = varsIdOf.get(v);
+    if (i === undefined) {
+      const k = JSON.stringify(v);
+      i = varsIds.get(k);
+      if (i === undefined) { i = varsIds.size; varsIds.set(k, i); }
+      varsIdOf.set(v, i);
+    }
+    return i;
+  };
   let cleansUp = false;
   let incomplete: string | undefined;
 
@@ -169,7 +195,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
     const node = fnNow.nodes[p.node];
     if (!node) continue;
     for (const q of step(p, node)) {
-      const key = `${stackSig(q.stack)}|${q.node}|${stateKey(q.state)}|${JSON.stringify(q.vars)}`;
+      const key = `${stackSig(q.stack)}|${q.node}|${internState(q.state)}|${internVars(q.vars)}`;
       if (seen.has(key)) continue;
       seen.add(key);
       queue.push(q);
@@ -215,11 +241,12 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
         } else if (src && (src in s.names || src in s.nullNames)) {
           s = apply1(s, { op: 'alias', args: [tgt, src] });
           if (!ev.targetIsLocal && src in s.names) s = apply1(s, { op: 'hand_on', args: [src] });
-        } else if (tgt in s.names || tgt in s.nullNames) {
-          // Assigned something unknown: forget what the target was.
+        } else if (tgt in s.names || tgt in s.nullNames || Object.keys(s.names).some((n) => n.startsWith(`${tgt}.`))) {
+          // Assigned something unknown: forget what the target was, and what its fields were.
           s = structuredClone(s);
-          delete s.names[tgt];
-          delete s.nullNames[tgt];
+          for (const n of [...Object.keys(s.names), ...Object.keys(s.nullNames)]) {
+            if (n === tgt || n.startsWith(`${tgt}.`)) { delete s.names[n]; delete s.nullNames[n]; }
+          }
         } else {
           return plain(ev.label);
         }
@@ -372,15 +399,18 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
     rec: (label: string, op: string, o: StepRecord['outcome']) => StepRecord): PNode[] {
     const frame = p.stack.frame;
     if (p.stack.parent) {
-      // Return from an inlined helper or callback.
-      if (frame.after.length) {
+      // Return from an inlined helper or callback. Its own names are dead now: dropping them lets
+      // paths that differ only there meet again.
+      const dead = dropFrameNames(p.state, p.vars, frame.prefix);
+      // drm_gpuvm_sm_map()/sm_unmap() stop at the first step callback that fails.
+      if (frame.after.length && ev.error !== true) {
         const [nextCb, ...rest] = frame.after;
         const nf: Frame = { fn: nextCb!, prefix: `${p.len}:${nextCb!.name}:`, paramMap: {}, callNode: frame.callNode!, after: rest };
         const stack: Stack = { frame: nf, parent: p.stack.parent, depth: p.stack.depth };
-        return [{ stack, node: nextCb!.entry, state: p.state, vars: p.vars, parent: p, step: rec(ev.label, 'return', EMPTY), len: p.len + 1 }];
+        return [{ stack, node: nextCb!.entry, state: dead.state, vars: dead.vars, parent: p, step: rec(ev.label, 'return', EMPTY), len: p.len + 1 }];
       }
       let s = p.state;
-      let vars = p.vars;
+      let vars = dead.vars;
       const callNode = frame.callNode!;
       const value = ev.value ? rewrite(p.stack, ev.value) : undefined;
       if (frame.resultKey && value && (value in s.names || value in s.nullNames)) {
@@ -391,6 +421,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
         s = apply1(s, { op: 'unbind', args: [frame.resultKey], opts: { err: true } });
       }
       if (frame.resultVar && ev.error !== undefined) vars = { ...vars, [frame.resultVar]: ev.error ? 'nonzero' : 'zero' };
+      s = dropFrameNames(s, vars, frame.prefix).state;
       const parentStack = p.stack.parent;
       const r = rec(`return from ${frame.fn.displayName}`, 'return', EMPTY);
       const out: PNode[] = callNode.succ.map((succ) => ({ stack: parentStack, node: succ, state: s, vars, parent: p, step: r, len: p.len + 1 }));
@@ -450,6 +481,26 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
 }
 
 const EMPTY: StepRecord['outcome'] = { violations: [], assumptions: [], notes: [], result: 'ok' };
+
+/** Forget the names (and drop flags) of a returning inlined frame: nothing can refer to them any more. */
+function dropFrameNames(s: ModelState, vars: Record<string, string>, prefix: string): { state: ModelState; vars: Record<string, string> } {
+  if (!prefix) return { state: s, vars };
+  const dead = (n: string) => n.startsWith(prefix);
+  let state = s;
+  if (Object.keys(s.names).some(dead) || Object.keys(s.nullNames).some(dead) || Object.keys(s.consumed).some(dead)) {
+    state = { ...s, names: { ...s.names }, nullNames: { ...s.nullNames }, consumed: { ...s.consumed } };
+    for (const n of Object.keys(state.names)) if (dead(n)) delete state.names[n];
+    for (const n of Object.keys(state.nullNames)) if (dead(n)) delete state.nullNames[n];
+    for (const n of Object.keys(state.consumed)) if (dead(n)) delete state.consumed[n];
+  }
+  const flag = `flag:${prefix}`;
+  let v = vars;
+  if (Object.keys(vars).some((k) => k.startsWith(flag) || k.startsWith(prefix))) {
+    v = {};
+    for (const [k, x] of Object.entries(vars)) if (!k.startsWith(flag) && !k.startsWith(prefix)) v[k] = x;
+  }
+  return { state, vars: v };
+}
 
 function stackSig(s: Stack): string {
   let out = '';
