@@ -58,7 +58,12 @@ export interface MayFailStep {
   mayFail: string;
 }
 
-export type Step = OpStep | MaybeStep | FailStep | MayFailStep;
+/** Steps the binding takes only for an immediate-mode VM (the newer Asahi binding locks gpuva.lock itself). */
+export interface ImmediateStep {
+  ifImmediate: Step[];
+}
+
+export type Step = OpStep | MaybeStep | FailStep | MayFailStep | ImmediateStep;
 
 export interface ClassInfo {
   id: ClassId;
@@ -244,10 +249,17 @@ export const METHODS: Record<string, ApiCall[]> = {
   raw_resv: [{ what: 'GpuVm::raw_resv()', on: VM_OWNERS, arity: 0, steps: [], resvOf: { ref: '$recv', kind: 'vm' } }],
   raw_resv_lock: [{ what: 'GpuVm::raw_resv_lock()', on: VM_OWNERS, arity: 0, steps: [], resvOf: { ref: '$recv', kind: 'vm' } }],
   lock_gpuva: [{
-    what: 'GpuVmBo::lock_gpuva()', arity: 0, guard: { lock: '$recv.obj' },
+    what: 'GpuVmBo::lock_gpuva()', gens: UP, arity: 0, guard: { lock: '$recv.obj' },
     returns: 'gpuva_guard',
     steps: [{ op: 'gpuva_lock', args: [{ ref: '$recv.obj', kind: 'gem' }], what: 'mutex_lock(&obj->gpuva.lock)' }],
-  }],
+  },
+  // Asahi: lock and unlock are separate calls, on a vm_bo or on the GEM object itself.
+  { what: 'GpuVmBo::lock_gpuva()', gens: ['asahi'], on: ['vm_bo', 'vm_bo_view'], arity: 0, steps: [{ op: 'gpuva_lock', args: [{ ref: '$recv.obj', kind: 'gem' }], what: 'mutex_lock(&obj->gpuva.lock)' }] },
+  { what: 'Object::lock_gpuva()', gens: ['asahi'], arity: 0, steps: [{ op: 'gpuva_lock', args: [{ ref: '$recv', kind: 'gem' }], what: 'mutex_lock(&obj->gpuva.lock)' }] }],
+  unlock_gpuva: [
+    { what: 'GpuVmBo::unlock_gpuva()', gens: ['asahi'], on: ['vm_bo', 'vm_bo_view'], arity: 0, steps: [{ op: 'gpuva_unlock', args: [{ ref: '$recv.obj', kind: 'gem' }], what: 'mutex_unlock(&obj->gpuva.lock)' }] },
+    { what: 'Object::unlock_gpuva()', gens: ['asahi'], arity: 0, steps: [{ op: 'gpuva_unlock', args: [{ ref: '$recv', kind: 'gem' }], what: 'mutex_unlock(&obj->gpuva.lock)' }] },
+  ],
   insert: [{
     what: 'OpMap::insert()', gens: UP, on: ['op_map'], arity: 2, moves: [0],
     steps: [
@@ -312,8 +324,21 @@ export const METHODS: Record<string, ApiCall[]> = {
     what: 'OpMap::map_and_link_va()', gens: ['asahi'], arity: 3, moves: [1],
     steps: [
       { op: 'va_insert', args: [{ ref: '$0', kind: 'vm' }, { ref: '$1', kind: 'va' }], what: 'drm_gpuva_insert()' },
+      { ifImmediate: [{ op: 'gpuva_lock', args: [{ ref: '$2.obj', kind: 'gem' }], what: 'gpuvmbo.lock_gpuva()' }] },
       { op: 'va_link', args: [{ ref: '$1', kind: 'va' }, { ref: '$2', kind: 'vm_bo' }], what: 'drm_gpuva_link()' },
+      { ifImmediate: [{ op: 'gpuva_unlock', args: [{ ref: '$2.obj', kind: 'gem' }], what: 'gpuvmbo.unlock_gpuva()' }] },
     ],
+  }],
+  unmap_and_unlink_va_defer: [{
+    what: 'OpUnMap::unmap_and_unlink_va_defer()', gens: ['asahi'], arity: 0,
+    steps: [
+      { op: 'va_remove', args: [{ ref: '$recv.va', kind: 'va' }], what: 'drm_gpuva_unmap()' },
+      { op: 'va_unlink_defer', args: [{ ref: '$recv.va', kind: 'va' }], what: 'drm_gpuva_unlink_defer()' },
+    ],
+  }],
+  bo_deferred_cleanup: [{
+    what: 'GpuVm::bo_deferred_cleanup()', gens: ['asahi'], arity: 0,
+    steps: [{ op: 'bo_deferred_cleanup', args: [{ ref: '$recv', kind: 'vm' }], what: 'drm_gpuvm_bo_deferred_cleanup()' }],
   }],
   unmap_and_unlink_va: [{
     what: 'OpUnMap::unmap_and_unlink_va()', gens: ['asahi'], arity: 0,
@@ -424,13 +449,15 @@ export const PATH_CALLS: Record<string, ApiCall[]> = {
 export interface RawBinding {
   op: string;
   /** Per model argument: which C argument, the kind, and a path inside it (`drm_gpuva_unmap(op)` unmaps `op->va`). */
-  args: Array<{ from: number; kind?: ObjKind | 'resv'; path?: string }>;
+  args: Array<{ from: number; kind?: ObjKind | 'resv' | 'mutex'; path?: string }>;
+  /** The call may fail before doing anything (its error code is the caller's to check). */
+  failsFirst?: string;
   /** The C call returns the object (bound to the result). */
   result?: boolean;
   opts?: Record<string, string | boolean>;
 }
 
-const A = (from: number, kind?: ObjKind | 'resv', path?: string) => ({ from, ...(kind ? { kind } : {}), ...(path ? { path } : {}) });
+const A = (from: number, kind?: ObjKind | 'resv' | 'mutex', path?: string) => ({ from, ...(kind ? { kind } : {}), ...(path ? { path } : {}) });
 
 /** `bindings::<name>(...)` inside unsafe blocks: the binding layer's own C calls. */
 export const RAW_BINDINGS: Record<string, RawBinding> = {
@@ -458,7 +485,7 @@ export const RAW_BINDINGS: Record<string, RawBinding> = {
   drm_gpuvm_sm_map: { op: 'sm_map', args: [A(0, 'vm')] },
   drm_gpuvm_sm_unmap: { op: 'sm_unmap', args: [A(0, 'vm')] },
   drm_gpuvm_bo_unmap: { op: 'sm_unmap', args: [A(0, 'vm', 'vm')] },
-  drm_gpuvm_exec_lock: { op: 'exec_lock', args: [A(0, 'vm', 'vm')] },
+  drm_gpuvm_exec_lock: { op: 'exec_lock', args: [A(0, 'vm', 'vm')], failsFirst: 'drm_gpuvm_exec_lock() fails (and unlocks)' },
   drm_gpuvm_exec_unlock: { op: 'exec_unlock', args: [] },
   drm_exec_fini: { op: 'exec_unlock', args: [] },
   drm_exec_init: { op: 'exec_begin', args: [] },
@@ -472,6 +499,9 @@ export const RAW_BINDINGS: Record<string, RawBinding> = {
   dma_resv_lock_interruptible: { op: 'resv_lock', args: [A(0, 'resv')], opts: { interruptible: true } },
   dma_resv_trylock: { op: 'resv_lock', args: [A(0, 'resv')], opts: { trylock: true } },
   dma_resv_unlock: { op: 'resv_unlock', args: [A(0, 'resv')] },
+  // A kernel mutex: obj->gpuva.lock when the path says so, a driver mutex otherwise.
+  mutex_lock: { op: 'mutex_lock', args: [A(0, 'mutex')] },
+  mutex_unlock: { op: 'mutex_unlock', args: [A(0, 'mutex')] },
   dma_fence_begin_signalling: { op: 'begin_signalling', args: [] },
   dma_fence_end_signalling: { op: 'end_signalling', args: [] },
   dma_fence_wait: { op: 'fence_wait', args: [] },
@@ -498,6 +528,8 @@ export const OWNERSHIP_FUNCTIONS: Record<string, 'drop' | 'forget' | 'manually-d
   'Pin::new': 'identity', 'Some': 'identity', 'Ok': 'identity', 'Err': 'identity', 'Opaque::cast_from': 'identity',
   'ARef::from': 'aref-from',
   'ptr::null_mut': 'null', 'ptr::null': 'null', 'core::ptr::null_mut': 'null', 'core::ptr::null': 'null',
+  // Error plumbing: the value (and its failure) passes through.
+  to_result: 'identity', 'error::to_result': 'identity', from_err_ptr: 'identity', 'error::from_err_ptr': 'identity',
 };
 
 /** Reclaiming GFP flags passed to any call mean the call allocates with them. */

@@ -169,7 +169,12 @@ function applyApi(L: FnLowerer, api: ApiCall, n: Node, recv: Value | undefined, 
     const a = args[i];
     if (a) L.consume(a.value);
   }
-  const err = L.applySteps(api.steps, bind, text, span);
+  // GpuVm::new(.., flags, ..): flags spelled out in the call say the VM's mode.
+  const flags = args.map((a) => a.node.text).find((t) => /DRM_GPUVM_(?:IMMEDIATE_MODE|RESV_PROTECTED)/.test(t));
+  const steps = flags ? api.steps.map((st) => ('op' in st && st.op === 'vm_init'
+    ? { ...st, opts: { ...(/IMMEDIATE_MODE/.test(flags) ? { immediate: true } : { staged: true }), ...(/RESV_PROTECTED/.test(flags) ? { resv_protected: true } : { unprotected: true }) } }
+    : st)) : api.steps;
+  const err = L.applySteps(steps, bind, text, span);
   const out: Value = { text: n.text, parts: [] };
   if (api.returns && result) {
     const info = CLASSES[api.returns];
@@ -209,7 +214,7 @@ function gfpOf(n: Node): string | undefined {
 function gfpAlloc(L: FnLowerer, args: Arg[], text: string, span: Span): void {
   for (const a of args) {
     if (!GFP_ARG.test(a.node.text) || !L.reachable) continue;
-    L.emit({ kind: 'api', op: 'alloc', args: [], label: `${text}: allocates with ${a.node.text.replace(/\s+/g, ' ')}`, opts: { gfp: a.node.text.replace(/\s+/g, ' ') } }, span);
+    L.emit({ kind: 'api', op: 'alloc', args: [], label: text, opts: { gfp: a.node.text.replace(/\s+/g, ' ') } }, span);
     return;
   }
 }
@@ -242,7 +247,8 @@ function programCall(L: FnLowerer, n: Node, callee: string, recv: Value | undefi
   }
   const ret = returnType ? classify(unwrapType(parseType(returnType)), L.shape.implType) : undefined;
   const owned = ret?.owned && CLASSES[ret.cls].owning ? ret : undefined;
-  const result = opts.want ?? (opts.checked || owned ? L.tempKey(callee.split('::').pop() ?? 'call', n) : undefined);
+  // Always name the result: an inlined callee's returned handle must land somewhere.
+  const result = opts.want ?? L.tempKey(callee.split('::').pop() ?? 'call', n);
   const errVar = opts.checked ? `${result ?? L.tempKey('call', n)}?err` : undefined;
   const moves = all.map((x, i) => (x.moved ? i : -1)).filter((i) => i >= 0);
   L.emit({
@@ -267,6 +273,13 @@ function programCall(L: FnLowerer, n: Node, callee: string, recv: Value | undefi
 }
 
 // ---- path calls -----------------------------------------------------------------------------------------
+
+/** Arguments of a one-field wrapper: the only one is built where the wrapper goes. */
+function lowerArgsInto(L: FnLowerer, argsN: Node | null, opts: ExprOpts): Arg[] {
+  const list = (argsN?.namedChildren ?? []).filter((c) => c.type !== 'line_comment' && c.type !== 'block_comment' && c.type !== 'attribute_item');
+  if (list.length !== 1) return L.lowerArgs(argsN);
+  return [{ node: list[0]!, value: L.lowerExpr(list[0]!, opts) }];
+}
 
 /** `a::b::<T>::f` -> segments without generics, `Self` resolved. */
 function pathSegments(L: FnLowerer, n: Node): string[] {
@@ -320,6 +333,13 @@ export function lowerCall(L: FnLowerer, n: Node, fnNode: Node | null, opts: Expr
   if (segs.includes('bindings') && RAW_BINDINGS[last]) return rawBinding(L, n, last, L.lowerArgs(argsN), opts);
 
   const own = OWNERSHIP_FUNCTIONS[last2] ?? OWNERSHIP_FUNCTIONS[segs.join('::')] ?? (segs.length === 1 ? OWNERSHIP_FUNCTIONS[last] : undefined);
+  // Wrappers pass the destination on: `Ok(Foo { .. })` builds Foo where the Ok goes.
+  if (own === 'identity') {
+    // `Ok(x)` / `Some(x)` / `to_result(x)`: x goes where the wrapper goes, with the wrapped type and its failure checked.
+    const wrapped = /^(?:Some|Ok)$/.test(last) && opts.type ? unwrapType(opts.type) : undefined;
+    const inner: ExprOpts = { ...(opts.want ? { want: opts.want } : {}), ...(opts.checked ? { checked: true } : {}), ...(wrapped ? { type: wrapped } : {}) };
+    return ownership(L, n, own, lowerArgsInto(L, argsN, inner), opts);
+  }
   if (own) return ownership(L, n, own, L.lowerArgs(argsN), opts);
 
   if (/^(?:core::)?ptr::eq$/.test(segs.join('::')) || last2 === 'ptr::eq') {
@@ -335,8 +355,11 @@ export function lowerCall(L: FnLowerer, n: Node, fnNode: Node | null, opts: Expr
     return applyApi(L, api, n, undefined, args, opts);
   }
 
+  if (isConstructor(L, segs)) {
+    const cls = TYPE_CLASSES[last];
+    return construct(L, n, segs, cls && CLASSES[cls].owning ? L.lowerArgs(argsN) : lowerArgsInto(L, argsN, opts.want ? { want: opts.want } : {}), opts);
+  }
   const args = L.lowerArgs(argsN);
-  if (isConstructor(L, segs)) return construct(L, n, segs, args, opts);
 
   runClosures(L, args, last, span);
   gfpAlloc(L, args, text, span);
@@ -344,7 +367,7 @@ export function lowerCall(L: FnLowerer, n: Node, fnNode: Node | null, opts: Expr
   if (segs.length >= 2 && STD_TYPES.test(segs[segs.length - 2]!) && !L.f.items.byName.has(last)) return wrapArgs(L, n, args, opts);
   const defs = L.f.items.byName.get(last);
   const typeSeg = segs.length >= 2 ? segs[segs.length - 2]! : undefined;
-  const calleeItem = defs?.find((f) => (typeSeg && /^[A-Z]/.test(typeSeg) ? f.implType === typeSeg : !f.implType)) ?? (defs?.length === 1 ? defs[0] : undefined);
+  const calleeItem = defs?.find((f) => (typeSeg && /^[A-Z]/.test(typeSeg) ? f.implType === typeSeg : !f.implType));
   const callee = typeSeg && /^[A-Z]/.test(typeSeg) ? `${typeSeg}::${last}` : last;
   const out = programCall(L, n, callee, undefined, args, calleeItem?.returnType, false, opts);
   // `Type::new(..)` and friends return the type (or a Result of it) when nothing else is known.
@@ -492,13 +515,14 @@ function ownership(L: FnLowerer, n: Node, what: (typeof OWNERSHIP_FUNCTIONS)[str
     case 'null':
       return { text: n.text, parts: [], isErr: true, null: true };
     case 'identity': {
-      const last = pathSegments(L, n.childForFieldName('function') ?? n).pop();
-      if (last === 'Err') return { text: n.text, parts: [], isErr: true };
+      const path = pathSegments(L, n.childForFieldName('function') ?? n).join('::');
+      if (path === 'Err') return { text: n.text, parts: [], isErr: true };
       const v: Value = { ...a, text: n.text };
-      if (last === 'Some' || last === 'Ok') {
-        if (a.closure) L.closureEscapes(a, `wrapped in ${last}`);
+      if (path === 'Some' || path === 'Ok') {
+        v.isOk = true;
+        if (a.closure) L.closureEscapes(a, `wrapped in ${path}`);
       }
-      if (last === 'NonNull::new' || last === 'new') v.nullable = a.nullable ?? a.key;
+      if (/(?:^|::)(?:NonNull::new|from_err_ptr)$/.test(path)) v.nullable = a.nullable ?? a.key;
       return v;
     }
   }
@@ -511,6 +535,7 @@ function rawBinding(L: FnLowerer, n: Node, name: string, args: Arg[], opts: Expr
   const rb = RAW_BINDINGS[name]!;
   const span = spanOf(n);
   const irArgs: IrArg[] = [];
+  let op = rb.op;
   for (const spec of rb.args) {
     const a = args[spec.from]?.value;
     if (!a?.key && !a?.resvOf) return { text: n.text, parts: [] };
@@ -519,16 +544,31 @@ function rawBinding(L: FnLowerer, n: Node, name: string, args: Arg[], opts: Expr
       irArgs.push({ key: r.key, kind: r.kind, text: args[spec.from]!.node.text });
       continue;
     }
+    if (spec.kind === 'mutex') {
+      // &obj->gpuva.lock is the GEM's gpuva lock; any other mutex is the driver's.
+      const g = /^(.*)\.gpuva\.lock$/.exec(a.key!);
+      if (g) { op = rb.op === 'mutex_lock' ? 'gpuva_lock' : 'gpuva_unlock'; irArgs.push({ key: g[1]!, kind: 'gem', text: args[spec.from]!.node.text }); } else irArgs.push({ key: a.key!, kind: 'lock-name', text: args[spec.from]!.node.text });
+      continue;
+    }
     const key = spec.path ? `${a.key}.${spec.path}` : a.key!;
     irArgs.push({ key, text: args[spec.from]!.node.text, ...(spec.kind ? { kind: spec.kind } : {}) });
   }
   if (!L.reachable) return { ...unit(n.text), diverges: true };
+  const out: Value = { text: n.text, parts: [] };
+  let err: Flow | undefined;
+  if (rb.failsFirst) {
+    const [t, e] = L.fork(undefined, `${shortText(n)}: ${rb.failsFirst}`, span);
+    err = t;
+    L.setFlow(e);
+  }
   const result = rb.result ? opts.want ?? L.tempKey(name.replace(/^drm_gpuvm_|^drm_gpuva_/, ''), n) : undefined;
   L.emit({
-    kind: 'api', op: rb.op, args: irArgs, label: `${shortText(n)}`,
+    kind: 'api', op, args: irArgs, label: `${shortText(n)}`,
     ...(result ? { result } : {}), ...(rb.opts ? { opts: rb.opts } : {}),
   }, span);
-  return { text: n.text, parts: [], ...(result ? { key: result, nullable: result } : {}) };
+  if (result) { out.key = result; out.nullable = result; }
+  settleErr(L, out, err, opts);
+  return out;
 }
 
 /** A raw `*mut dma_resv` from its key: `x.r_obj.resv` is the VM's, `gem.resv` the GEM's. */
@@ -546,6 +586,16 @@ const INIT_MACROS = /^(?:try_)?pin_init$|^(?:try_)?init$|^new_mutex$|^new_spinlo
 
 export function lowerMacro(L: FnLowerer, n: Node): Value {
   const name = (n.childForFieldName('macro')?.text ?? '').split('::').pop() ?? '';
+  if (name === 'container_of') {
+    // container_of!(ptr, Type, field): the same object, seen as its container.
+    const first = /^\s*[(\[{]\s*&?\s*(?:raw\s+(?:mut|const)\s+)?\(?\*?\s*([A-Za-z_]\w*(?:\.\w+)*)/.exec(n.text.slice(n.text.indexOf('!') + 1));
+    const v = first ? L.lookup(first[1]!.split('.')[0]!) : undefined;
+    if (v && first) {
+      const path = first[1]!.split('.').slice(1).join('.');
+      return { text: n.text, parts: [], borrowed: true, key: path ? `${v.key}.${path}` : v.key, ...(v.nullable ? { nullable: v.nullable } : {}) };
+    }
+    return unit(n.text);
+  }
   if (!INIT_MACROS.test(name)) return unit(n.text);
   const seen = new Set<string>();
   // The macro body is a token tree: its identifiers are found in its text.

@@ -11,6 +11,9 @@ import { FnLowerer, type FileCtx } from './lower';
 import { allowedIn, headSpan, markersIn, spanOf, type Comment } from './source';
 import { parseType } from './types';
 
+/** The split/merge operation types: their methods run inside the step callbacks. */
+const OP_TYPES = new Set(['OpMap', 'OpUnMap', 'OpUnmap', 'OpReMap', 'OpRemap']);
+
 /** Ops that only take driver locks: they do not make a function GPUVM-relevant. */
 const DRIVER_LOCK_OPS = new Set(['mutex_lock', 'mutex_unlock', 'spin_lock', 'spin_unlock']);
 
@@ -18,6 +21,43 @@ export interface FnMeta {
   nameNode: Node;
   above: Comment[];
   roles: string[];
+  /** A GPUVM callback or split/merge op method of a staged-mode VM: sm_map/sm_unmap's caller holds the VM's locks. */
+  underVmLocks?: boolean;
+}
+
+/**
+ * Rust callers hold no lock a function cannot see, except: what a guard parameter holds (entry
+ * locks), what a function releases without taking it (a guard's Drop, an unlock helper), and the
+ * VM locks around the callbacks of a staged-mode VM.
+ */
+/** The function takes a lock (a raw call, not a guard) and releases it on no path. */
+function returnsTakenLock(nodes: IrNode[]): boolean {
+  const taken = new Set<string>();
+  const released = new Set<string>();
+  for (const n of nodes) {
+    const ev = n.event;
+    if (ev.kind !== 'api') continue;
+    const k = ev.args[0]?.key ?? '';
+    if (/^(?:resv_lock|gpuva_lock|mutex_lock|spin_lock)$/.test(ev.op)) taken.add(`${ev.op.replace('_lock', '')}:${k}`);
+    else if (/_unlock$/.test(ev.op)) released.add(`${ev.op.replace('_unlock', '')}:${k}`);
+  }
+  return taken.size > 0 && [...taken].every((t) => !released.has(t));
+}
+
+function callerMayHoldLocks(L: FnLowerer, nodes: IrNode[], meta: FnMeta): boolean {
+  if (meta.underVmLocks) return true;
+  const taken = new Set<string>();
+  const released: string[] = [];
+  for (const n of nodes) {
+    const ev = n.event;
+    if (ev.kind !== 'api') continue;
+    const k = ev.args[0]?.key ?? '';
+    if (/^(?:resv_lock|gpuva_lock|mutex_lock|spin_lock)$/.test(ev.op)) taken.add(`${ev.op.replace('_lock', '')}:${k}`);
+    else if (/^(?:resv_unlock|gpuva_unlock|mutex_unlock|spin_unlock)$/.test(ev.op)) released.push(`${ev.op.replace('_unlock', '')}:${k}`);
+    else if (ev.op === 'exec_unlock' && !nodes.some((m) => m.event.kind === 'api' && (m.event.op === 'exec_lock' || m.event.op === 'exec_begin'))) return true;
+  }
+  void L;
+  return released.some((r) => !taken.has(r));
 }
 
 export function buildFunction(L: FnLowerer, meta: FnMeta): IrFunction {
@@ -42,11 +82,14 @@ export function buildFunction(L: FnLowerer, meta: FnMeta): IrFunction {
     markers: markersIn(meta.above, f.opts.signallingMarkers ?? []),
     suppress: allowedIn(meta.above),
     entryLocks: L.entryLocks,
-    // Rust callers hold no GPUVM lock a function cannot see, except through guard parameters (entry locks).
-    callerLocks: false,
+    callerLocks: callerMayHoldLocks(L, nodes, meta),
     callees: [...callees],
     touchesGpuvm: touches,
   };
+  if (returnsTakenLock(nodes)) {
+    // A locking helper: it takes a lock it never releases, and leaves it to its caller.
+    for (const n of nodes) if (n.event.kind === 'exit') n.event.keepsLocks = true;
+  }
   if (gaps.length) {
     fn.partial = { reason: `${gaps.length} part(s) of ${L.shape.displayName} could not be parsed (line ${gaps.map((g) => g.start.line).join(', ')})`, spans: gaps };
   }
@@ -71,6 +114,7 @@ export function lowerFnItem(f: FileCtx, item: FnItem): IrFunction[] {
   const handsOn = rc && item.traitName && rc.trait.test(item.traitName) ? [rc.handsOn] : undefined;
   const L = new FnLowerer(f, {
     name: item.name, displayName, node, body: node.childForFieldName('body'), ...(handsOn ? { handsOnAtExit: handsOn } : {}),
+    ...(item.returnType ? { returnType: parseType(resolveAssoc(item.returnType, item)) } : {}),
     ...(item.implType ? { implType: item.implType } : {}), ...(item.implTypeText ? { implTypeText: item.implTypeText } : {}),
   });
   L.pushScope();
@@ -86,7 +130,11 @@ export function lowerFnItem(f: FileCtx, item: FnItem): IrFunction[] {
     }
   }
   const before = f.closures.length;
-  const fn = buildFunction(L, { nameNode: node.childForFieldName('name') ?? node, above: item.above, roles: rolesOf(item) });
+  const roles = rolesOf(item);
+  const staged = f.gen === 'asahi' && !f.immediate;
+  const underVmLocks = staged && (roles.some((r) => r.startsWith('sm_step_')) || OP_TYPES.has(item.implType ?? '')
+    || Object.entries(f.items.callbacks).some(([r, names]) => r.startsWith('sm_step_') && names.some((x) => x === item.name || x === displayName)));
+  const fn = buildFunction(L, { nameNode: node.childForFieldName('name') ?? node, above: item.above, roles, ...(underVmLocks ? { underVmLocks } : {}) });
   return [fn, ...f.closures.splice(before)];
 }
 

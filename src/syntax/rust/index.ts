@@ -22,7 +22,12 @@ export const rustFrontend: Frontend = {
     const items = collectItems(root, src);
     const detected = detectGeneration(text);
     const gen = opts.apiGeneration ?? detected;
-    const ctx: FileCtx = { file, src, lines: new LineTable(text), items, gen: gen ?? 'upstream', opts, closures: [], usedIds: new Set() };
+    const genSource = opts.apiGeneration ? `the API generation setting (${gen})` : `API generation ${gen}`;
+    const vmInits = vmEvidence(root, src, gen, genSource);
+    const ctx: FileCtx = {
+      file, src, lines: new LineTable(text), items, gen: gen ?? 'upstream', opts, closures: [], usedIds: new Set(),
+      ...(vmInits.some((v) => v.immediate) ? { immediate: true } : {}),
+    };
     const functions: IrFunction[] = [];
     const parseErrors: IrFile['parseErrors'] = [];
     for (const item of items.fns) {
@@ -39,10 +44,9 @@ export const rustFrontend: Frontend = {
         if (e) parseErrors.push({ span: spanOf(e), message: `syntax error: \`${e.text.slice(0, 40).replace(/\s+/g, ' ')}\` could not be parsed` });
       }
     }
-    const genSource = opts.apiGeneration ? `the API generation setting (${gen})` : `API generation ${gen}`;
     const out: IrFile = {
       file, language: 'rust', functions,
-      vmInits: vmEvidence(root, src, gen, genSource),
+      vmInits,
       lineSuppressions: src.suppressions(),
       callbacks: items.callbacks,
       syntaxFindings: hygieneFindings(root, src, items),

@@ -223,21 +223,28 @@ export function detectGeneration(textOf: string): ApiGeneration | undefined {
   return undefined;
 }
 
-/** VM mode evidence: `drm_gpuvm_init(..., flags, ...)` calls, else the API generation. */
+/**
+ * VM mode evidence: the flags of `drm_gpuvm_init(..., flags, ...)` and of `GpuVm::new(...)` calls
+ * when they are spelled out, else the API generation's default. Flags passed in a variable (a
+ * binding layer that serves both modes) say nothing.
+ */
 export function vmEvidence(root: Node, src: SourceText, gen: ApiGeneration | undefined, genSource: string): VmInitEvidence[] {
   const out: VmInitEvidence[] = [];
-  const re = /\bdrm_gpuvm_init\s*\(/g;
+  let sawInit = false;
+  const re = /\b(drm_gpuvm_init|GpuVm::new(?:::<[^>]*>)?)\s*\(/g;
   for (let m = re.exec(src.text); m; m = re.exec(src.text)) {
     const args = splitArgs(src.text, m.index + m[0].length);
-    const flags = args[2];
-    if (flags === undefined) continue;
+    const isInit = m[1] === 'drm_gpuvm_init';
+    if (isInit) sawInit = true;
+    const flags = isInit ? args[2] : args.find((a) => /DRM_GPUVM_(?:IMMEDIATE_MODE|RESV_PROTECTED)/.test(a));
+    if (flags === undefined || !/DRM_GPUVM_|^\s*0\s*$/.test(flags)) continue;
     const node = root.descendantForIndex(m.index);
     out.push({
       immediate: /IMMEDIATE_MODE/.test(flags), resvProtected: /RESV_PROTECTED/.test(flags),
-      ...(node ? { span: spanOf(node) } : {}), source: 'drm_gpuvm_init flags',
+      ...(node ? { span: spanOf(node) } : {}), source: `${isInit ? 'drm_gpuvm_init' : 'GpuVm::new'} flags`,
     });
   }
-  if (!out.length && gen) out.push({ ...GENERATION_MODE[gen], source: genSource });
+  if (!out.length && !sawInit && gen) out.push({ ...GENERATION_MODE[gen], source: genSource });
   return out;
 }
 

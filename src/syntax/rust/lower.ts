@@ -26,6 +26,8 @@ export interface FileCtx {
   lines: LineTable;
   items: FileItems;
   gen: ApiGeneration;
+  /** The file says its VM is in immediate mode (drm_gpuvm_init / GpuVm::new flags). */
+  immediate?: boolean;
   opts: LowerOptions;
   /** Closures lowered while lowering their parents. */
   closures: IrFunction[];
@@ -41,6 +43,8 @@ export interface FnShape {
   implTypeText?: string;
   /** Keys whose references belong to the caller at every exit (AlwaysRefCounted::inc_ref). */
   handsOnAtExit?: string[];
+  /** The declared return type (gives `ARef::from_raw` in a tail its class; a returned guard keeps its lock). */
+  returnType?: TypeRef;
 }
 
 type Region = { kind: 'scope'; vars: Var[] } | { kind: 'temps'; temps: Droppable[] };
@@ -91,6 +95,13 @@ export class FnLowerer {
   }
 
   get gen(): ApiGeneration { return this.f.gen; }
+
+  /** The function returns a lock guard: it returns holding the lock, for its caller. */
+  get returnsGuard(): boolean {
+    const t = this.shape.returnType;
+    const c = t ? classify(unwrapType(t), this.shape.implType) : undefined;
+    return !!c && !!CLASSES[c.cls].guard;
+  }
 
   // ---- flow -------------------------------------------------------------------------------------
 
@@ -320,6 +331,11 @@ export class FnLowerer {
         const inner = this.applySteps(st.steps, bind, label, span);
         if (inner) errs.push(inner);
         this.joinInto([this.flow(), e]);
+      } else if ('ifImmediate' in st) {
+        if (this.f.immediate) {
+          const inner = this.applySteps(st.ifImmediate, bind, label, span);
+          if (inner) errs.push(inner);
+        }
       } else if ('failIfNull' in st) {
         const k = resolveRef(st.failIfNull, bind);
         if (!k) continue;
@@ -354,7 +370,10 @@ export class FnLowerer {
     for (const k of this.shape.handsOnAtExit ?? []) this.emit({ kind: 'handOn', key: k, label: `the reference taken on ${k} belongs to the caller's new ARef` }, span);
     this.b.exit(how, span, ret);
     const last = this.b.nodes[this.b.nodes.length - 1]!;
-    if (error !== undefined && last.event.kind === 'exit') last.event.error = error;
+    if (last.event.kind === 'exit') {
+      if (error !== undefined) last.event.error = error;
+      if (this.returnsGuard) last.event.keepsLocks = true;
+    }
   }
 
   // ---- blocks and statements ------------------------------------------------------------------------
@@ -369,10 +388,14 @@ export class FnLowerer {
     for (let i = 0; i < kids.length; i++) {
       const c = kids[i]!;
       if (!this.reachable) break;
-      if (i === kids.length - 1 && isExpressionNode(c)) {
+      // A block-like tail (`if .. {} else {}`, `match`) parses as a statement without `;`.
+      const tail = i === kids.length - 1
+        ? (isExpressionNode(c) ? c : c.type === 'expression_statement' && !c.text.trimEnd().endsWith(';') ? c.namedChildren.find((x) => isExpressionNode(x)) : undefined)
+        : undefined;
+      if (tail) {
         // Temporaries of the tail expression outlive the block's variables (edition 2021).
         this.tailTemps = tailTarget;
-        value = this.lowerExpr(c, opts);
+        value = this.lowerExpr(tail, opts);
       } else {
         this.tailTemps = undefined;
         this.lowerStatement(c);
@@ -446,6 +469,8 @@ export class FnLowerer {
     const simple = pat?.type === 'identifier' || (pat?.type === 'mut_pattern' && pat.namedChildren[0]?.type === 'identifier');
     const name = simple ? (pat!.type === 'identifier' ? pat!.text : pat!.namedChildren[0]!.text) : undefined;
     const want = name ? this.peekKey(name) : undefined;
+    // In a loop the same variable holds a new value each time round: forget the last one's objects.
+    if (want && this.loops.length && this.reachable) this.emit({ kind: 'assign', target: want, source: `?${name}`, targetIsLocal: true, label: `let ${name}: a new value` });
     let v = this.lowerExpr(valNode, { ...(want ? { want } : {}), ...(declType ? { type: declType } : {}) });
     if (declType && !v.cls) v = retype(v, declType, this.shape.implType);
     if (alt) {
@@ -520,8 +545,8 @@ export class FnLowerer {
       case 'loop_expression': case 'while_expression': case 'for_expression': return this.lowerLoop(n);
       case 'return_expression': {
         const e = n.namedChildren.find((c) => c && c.type !== 'line_comment');
-        const v = e ? this.lowerExpr(e) : unit();
-        this.exitWith('return', spanOf(n), v, v.isErr && !v.null ? true : e ? undefined : false);
+        const v = e ? this.lowerExpr(e, this.shape.returnType ? { type: this.shape.returnType } : {}) : unit();
+        this.exitWith('return', spanOf(n), v, v.isErr && !v.null ? true : v.isOk || !e ? false : undefined);
         return { ...unit(n.text), diverges: true };
       }
       case 'break_expression': return this.lowerBreak(n, true);
@@ -614,7 +639,7 @@ export class FnLowerer {
       this.setFlow(ok);
     }
     const out: Value = { ...v, text: n.text };
-    delete out.err; delete out.nullable; delete out.errVar; delete out.isErr;
+    delete out.err; delete out.nullable; delete out.errVar; delete out.isErr; delete out.isOk;
     if (v.type) out.type = unwrapType(v.type);
     return out;
   }
@@ -778,7 +803,8 @@ export class FnLowerer {
     }
     const want = opts.want;
     this.setFlow(t);
-    const tv = cons ? this.lowerExpr(cons, want ? { want } : {}) : unit();
+    const branch: ExprOpts = { ...(want ? { want } : {}), ...(opts.type ? { type: opts.type } : {}) };
+    const tv = cons ? this.lowerExpr(cons, branch) : unit();
     if (want) this.settle(tv, want);
     this.popScope('end of the if let', cons ? closeSpan(cons) : undefined);
     const tFlow = this.flow();
@@ -786,7 +812,7 @@ export class FnLowerer {
     let ev = unit();
     if (alt) {
       const body = alt.namedChildren.find((c) => c && c.type !== 'line_comment');
-      if (body) ev = this.lowerExpr(body, want ? { want } : {});
+      if (body) ev = this.lowerExpr(body, branch);
       if (want) this.settle(ev, want);
     }
     this.joinInto([tFlow, this.flow()]);
@@ -842,7 +868,7 @@ export class FnLowerer {
         this.setFlow(gt);
       }
       const valN = arm.childForFieldName('value');
-      const v = valN ? this.lowerExpr(valN, want ? { want } : {}) : unit();
+      const v = valN ? this.lowerExpr(valN, { ...(want ? { want } : {}), ...(opts.type ? { type: opts.type } : {}) }) : unit();
       if (want) this.settle(v, want);
       vals.push(v);
       this.popScope('end of the match arm', valN ? endSpan(valN) : undefined);
@@ -863,9 +889,25 @@ export class FnLowerer {
       iterTemps = true;
       if (v) this.lowerExpr(v);
     }
-    const head = this.emit({ kind: 'nop', label: `${n.type === 'loop_expression' ? 'loop' : n.type === 'while_expression' ? 'while' : 'for'} head` });
+    const kind = n.type === 'loop_expression' ? 'loop' : n.type === 'while_expression' ? 'while' : 'for';
+    const head = this.emit({ kind: 'nop', label: `${kind} head` });
     const entryFlow = this.flow();
     const ctx: LoopCtx = { head, breaks: [], depth: this.regions.length, ...(label ? { label } : {}) };
+    // Two times round the loop are explored: enough for what one iteration leaves to the next,
+    // and a bound where each iteration meets objects the model has not seen yet.
+    const pos = n.startPosition;
+    const once = `$${kind}@${pos.row + 1}:${pos.column + 1}#1`;
+    const twice = `$${kind}@${pos.row + 1}:${pos.column + 1}#2`;
+    const [third, more] = this.fork({ test: 'flag', key: twice, negate: false }, `${kind}: a third time round is not explored`);
+    if (kind !== 'loop') ctx.breaks.push(third);
+    this.setFlow(more);
+    const [second, first] = this.fork({ test: 'flag', key: once, negate: false }, `${kind}: time round`);
+    this.setFlow(second);
+    this.emit({ kind: 'flag', key: twice, set: true, label: `${kind}: second time round` });
+    const secondFlow = this.flow();
+    this.setFlow(first);
+    this.emit({ kind: 'flag', key: once, set: true, label: `${kind}: first time round` });
+    this.joinInto([secondFlow, this.flow()]);
     this.loops.push(ctx);
     this.pushScope();
     if (n.type === 'while_expression') {
@@ -885,6 +927,10 @@ export class FnLowerer {
     if (this.reachable) this.b.connect(this.b.open, head);
     this.loops.pop();
     this.joinInto(ctx.breaks.length ? ctx.breaks : [{ ...entryFlow, open: [] }]);
+    if (this.reachable) {
+      this.emit({ kind: 'flag', key: once, set: false, label: `${kind} done` });
+      this.emit({ kind: 'flag', key: twice, set: false, label: `${kind} done` });
+    }
     if (iterTemps) this.popTemps(n);
     this.popScope('end of the loop', closeSpan(n));
     return unit(n.text);
@@ -1038,7 +1084,11 @@ export class FnLowerer {
   finish(body: Node | null): { nodes: IrFunction['nodes']; entry: number } {
     if (body) {
       this.pushTemps(); // temporaries of the body's tail expression
-      const v = body.type === 'block' ? this.lowerBlock(body) : this.lowerExpr(body);
+      // A returned handle is built under one name on every path (`<return>`), so branches agree.
+      const rt = this.shape.returnType;
+      const returnsHandle = !!rt && partsOf(rt, this.f.items.defs, this.shape.implType).some((p) => p.path === '');
+      const o: ExprOpts = rt ? { type: rt, ...(returnsHandle ? { want: '<return>' } : {}) } : {};
+      const v = body.type === 'block' ? this.lowerBlock(body, o) : this.lowerExpr(body, o);
       if (this.reachable) {
         // Tail temporaries drop after the body's locals, before the parameters.
         const temps = this.regions.pop();
@@ -1049,7 +1099,7 @@ export class FnLowerer {
           if (temps?.kind === 'temps') { const keys = new Set(this.valueDroppables(v).map((d) => d.key)); temps.temps = temps.temps.filter((t) => !keys.has(t.key)); }
         }
         if (temps) this.dropRegion(temps, 'end of function', end);
-        this.exitWith('end of function', end, v, v.isErr && !v.null ? true : undefined);
+        this.exitWith('end of function', end, v, v.isErr && !v.null ? true : v.isOk ? false : undefined);
       }
     }
     return { nodes: this.b.nodes, entry: this.b.entry };

@@ -59,6 +59,8 @@ export interface Value {
   errVar?: string;
   /** `Err(..)` / `None` / a NULL pointer. */
   isErr?: boolean;
+  /** `Ok(..)` / `Some(..)`: a success. */
+  isOk?: boolean;
   /** A NULL pointer (`ptr::null_mut()`): not an error, but no object. */
   null?: boolean;
   closure?: ClosureRef;
