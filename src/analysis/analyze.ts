@@ -88,7 +88,7 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
       const at = seen.get(dk);
       if (at === undefined) { seen.set(dk, fr.findings.length); fr.findings.push(f); } else if (rank(f) < rank(fr.findings[at]!)) fr.findings[at] = f;
     }
-    for (const f of deferredAcrossPaths(fn, ex, contexts)) {
+    for (const f of deferredAcrossPaths(fn, ex, contexts, intrinsic, fr)) {
       const dk = `${f.rule}:${f.range.start.line}:${f.range.start.column}`;
       if (seen.has(dk) || suppressed(file, fn, f)) continue;
       seen.set(dk, fr.findings.length);
@@ -225,13 +225,17 @@ function incompleteFinding(fn: IrFunction, message: string): Finding {
 }
 
 /** A path that skips the deferred cleanup its function runs on other paths. */
-function deferredAcrossPaths(fn: IrFunction, ex: ExploreResult, contexts: Contexts): Finding[] {
+function deferredAcrossPaths(fn: IrFunction, ex: ExploreResult, contexts: Contexts, intrinsic: Set<string>, fr: FunctionResult): Finding[] {
   if (!ex.cleansUp) return [];
   const out: Finding[] = [];
   for (const { end, origins } of ex.pending) {
     for (const origin of origins) {
       const o = ex.origins.get(origin);
       if (!o) continue;
+      // A put a helper makes and skips the flush of: the helper reports it, its callers need not.
+      const key = `deferred-cleanup-missing@${o.fn.id}#${o.node.id}`;
+      if (o.fn !== fn && intrinsic.has(key)) continue;
+      if (o.fn === fn && !intrinsic.has(key)) { intrinsic.add(key); fr.intrinsic.push(key); }
       const d = end.at.state.deferredPuts.find((x) => x.origin === origin);
       const b = d ? end.at.state.objects[d.vmBo] as VmBoObj | undefined : undefined;
       const exitSpan = end.at.step?.node.span;
