@@ -247,6 +247,8 @@ export const METHODS: Record<string, ApiCall[]> = {
     steps: [{ op: 'bo_deferred_cleanup', args: [{ ref: '$recv', kind: 'vm' }], what: 'drm_gpuvm_bo_deferred_cleanup()' }],
   }],
   raw_resv: [{ what: 'GpuVm::raw_resv()', on: VM_OWNERS, arity: 0, steps: [], resvOf: { ref: '$recv', kind: 'vm' } }],
+  // A GEM object's dma_resv (gem::BaseObject::resv()).
+  resv: [{ what: 'resv()', on: ['gem_view'], arity: 0, steps: [], resvOf: { ref: '$recv', kind: 'gem' } }],
   raw_resv_lock: [{ what: 'GpuVm::raw_resv_lock()', on: VM_OWNERS, arity: 0, steps: [], resvOf: { ref: '$recv', kind: 'vm' } }],
   lock_gpuva: [{
     what: 'GpuVmBo::lock_gpuva()', gens: UP, arity: 0, guard: { lock: '$recv.obj' },
@@ -357,6 +359,8 @@ export const METHODS: Record<string, ApiCall[]> = {
   unmap: [{ what: 'OpReMap::unmap()', gens: ['asahi'], on: ['op_remap'], arity: 0, steps: [], view: { cls: 'op_unmap', suffix: '.unmap' } }],
   prev_map: [{ what: 'OpReMap::prev_map()', gens: ['asahi'], on: ['op_remap'], arity: 0, steps: [], view: { cls: 'op_map', suffix: '.prev_map' } }],
   next_map: [{ what: 'OpReMap::next_map()', gens: ['asahi'], on: ['op_remap'], arity: 0, steps: [], view: { cls: 'op_map', suffix: '.next_map' } }],
+  // GpuVaAlloc::prepare(): the preallocated VA itself, as the raw pointer C inserts.
+  prepare: [{ what: 'GpuVaAlloc::prepare()', on: ['va_alloc'], arity: 1, steps: [], view: { cls: 'va_view', suffix: '' } }],
   // Counted references: a clone is a get.
   clone: [
     { what: 'ARef<GpuVmBo>::clone()', on: ['vm_bo'], arity: 0, returns: 'vm_bo', steps: [{ op: 'bo_get', args: [{ ref: '$recv', kind: 'vm_bo' }], result: '$result', what: 'drm_gpuvm_bo_get()' }] },

@@ -186,6 +186,7 @@ function applyApi(L: FnLowerer, api: ApiCall, n: Node, recv: Value | undefined, 
     out.key = result;
     out.cls = api.returns;
     out.temp = true;
+    if (info.guard) for (const st of api.steps) if ('op' in st && /_lock$/.test(st.op) && st.args[0]) { const k = resolveRef(st.args[0].ref, bind); if (k) L.guardLocks.add(k); }
     if (Object.keys(meta).length) out.meta = meta;
     if (info.owning) {
       out.parts = [{ path: '', cls: api.returns, ...(Object.keys(meta).length ? { meta } : {}) }];

@@ -48,7 +48,7 @@ export function lowerClosure(parent: FnLowerer, n: Node): ClosureRef {
     const v = parent.lookup(c.name)!;
     const key = L.freshKey(c.name);
     L.params.push({ name: key, key, ...(v.cls && CLASSES[v.cls].kind ? { kind: CLASSES[v.cls].kind! } : {}) });
-    L.declare({ ...v, key, owned: false });
+    L.declare({ ...v, key, owned: false, ref: true });
   }
   for (const p of params) L.declareParam(p.name, p.typeText ? parseType(p.typeText) : undefined, p.pattern);
   parent.f.closures.push(buildFunction(L, { nameNode: n, above: [], roles: [] }));

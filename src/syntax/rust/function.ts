@@ -31,13 +31,14 @@ export interface FnMeta {
  * VM locks around the callbacks of a staged-mode VM.
  */
 /** The function takes a lock (a raw call, not a guard) and releases it on no path. */
-function returnsTakenLock(nodes: IrNode[]): boolean {
+function returnsTakenLock(nodes: IrNode[], guardLocks: Set<string>): boolean {
   const taken = new Set<string>();
   const released = new Set<string>();
   for (const n of nodes) {
     const ev = n.event;
     if (ev.kind !== 'api') continue;
     const k = ev.args[0]?.key ?? '';
+    if (guardLocks.has(k)) continue;
     if (/^(?:resv_lock|gpuva_lock|mutex_lock|spin_lock)$/.test(ev.op)) taken.add(`${ev.op.replace('_lock', '')}:${k}`);
     else if (/_unlock$/.test(ev.op)) released.add(`${ev.op.replace('_unlock', '')}:${k}`);
   }
@@ -86,7 +87,7 @@ export function buildFunction(L: FnLowerer, meta: FnMeta): IrFunction {
     callees: [...callees],
     touchesGpuvm: touches,
   };
-  if (returnsTakenLock(nodes)) {
+  if (returnsTakenLock(nodes, L.guardLocks)) {
     // A locking helper: it takes a lock it never releases, and leaves it to its caller.
     for (const n of nodes) if (n.event.kind === 'exit') n.event.keepsLocks = true;
   }

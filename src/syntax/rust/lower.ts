@@ -87,6 +87,8 @@ export class FnLowerer {
   readonly params: IrParam[] = [];
   readonly entryLocks: EntryLock[] = [];
   private readonly usedKeys = new Set<string>();
+  /** Locks taken by creating a guard (released by its drop, wherever the guard goes). */
+  readonly guardLocks = new Set<string>();
   private tempCount = 0;
   closureCount = 0;
 
@@ -189,7 +191,8 @@ export class FnLowerer {
 
   private dropRegion(r: Region, how: string, span?: Span): void {
     if (r.kind === 'scope') {
-      for (let i = r.vars.length - 1; i >= 0; i--) for (const d of this.varDroppables(r.vars[i]!).reverse()) this.drop(d, how, span);
+      // Variables in reverse declaration order; the fields of one in declaration order.
+      for (let i = r.vars.length - 1; i >= 0; i--) for (const d of this.varDroppables(r.vars[i]!)) this.drop(d, how, span);
     } else {
       for (let i = r.temps.length - 1; i >= 0; i--) this.drop(r.temps[i]!, how, span);
     }
@@ -363,7 +366,8 @@ export class FnLowerer {
       for (const d of ds) { this.live.delete(d.key); this.maybe.delete(d.key); }
       this.claim(value);
       const own = value.parts.find((p) => p.path === '');
-      if (own || (value.cls && CLASSES[value.cls].kind)) ret = value.key;
+      // The returned object (a handle, or a raw pointer carrying a reference) goes to the caller.
+      if (own || !value.parts.length) ret = value.key;
       else for (const d of ds) if (CLASSES[d.cls].kind) this.emit({ kind: 'handOn', key: d.key, label: `${d.label} returned` }, span);
     }
     this.unwind(0, how, span);
@@ -583,8 +587,8 @@ export class FnLowerer {
       return unit(n.text);
     }
     return {
-      text: n.text, key: v.key, place: true, parts: v.owned && !v.manual ? v.parts : [],
-      ...(v.owned ? {} : { borrowed: true }), ...(v.manual ? { manual: true } : {}),
+      text: n.text, key: v.key, place: true, parts: v.owned ? v.parts : [],
+      ...(v.ref ? { borrowed: true } : {}), ...(v.manual ? { manual: true } : {}),
       ...(v.type ? { type: v.type } : {}), ...(v.cls ? { cls: v.cls } : {}), ...(v.meta ? { meta: v.meta } : {}),
       ...(v.resvOf ? { resvOf: v.resvOf } : {}), ...(v.closure ? { closure: v.closure } : {}), ...(v.cond ? { cond: v.cond } : {}),
       ...(v.nullable ? { nullable: v.nullable } : {}),
@@ -692,9 +696,15 @@ export class FnLowerer {
     const parts = target.parts.length ? target.parts : v.parts;
     const old = droppablesOf(target.key, parts, this.gen, shortText(l));
     for (const d of old) this.drop(d, 'assignment overwrites it', spanOf(n));
+    // A place behind a reference (a field of `&mut self`, of a `&mut` parameter) outlives this
+    // function: what is stored there is handed on.
+    const outside = !!target.borrowed;
     if (v.key && v.key !== target.key) {
-      if (v.parts.length && !v.borrowed) this.moveInto(v, target.key);
-      else this.emit({ kind: 'assign', target: target.key, source: v.key, targetIsLocal: true, label: shortText(n) }, spanOf(n));
+      if (v.parts.length && !v.borrowed && !outside) this.moveInto(v, target.key);
+      else {
+        if (outside) this.handOn(v, `stored in ${shortText(l)}`, spanOf(n));
+        this.emit({ kind: 'assign', target: target.key, source: v.key, targetIsLocal: !outside, label: shortText(n) }, spanOf(n));
+      }
     } else if (v.isErr) {
       this.emit({ kind: 'assign', target: target.key, source: 'NULL', targetIsLocal: true, label: shortText(n) }, spanOf(n));
     } else if (v.key === target.key) {
@@ -973,10 +983,12 @@ export class FnLowerer {
       }
     }
     const own = classify(parseType(typeName), this.shape.implType);
-    // Fields initialised later (`ctx.vm_bo = Some(vm_bo)`) are the struct's too: their drop flags decide.
-    for (const p of partsOf(parseType(typeName), this.f.items.defs, this.shape.implType)) {
-      if (p.path && !parts.some((q) => q.path === p.path)) parts.push(p);
-    }
+    // Fields initialised later (`ctx.vm_bo = Some(vm_bo)`) are the struct's too: their drop flags
+    // decide. Fields drop in declaration order, whatever the order of the literal.
+    const declared = partsOf(parseType(typeName), this.f.items.defs, this.shape.implType);
+    for (const p of declared) if (p.path && !parts.some((q) => q.path === p.path)) parts.push(p);
+    const order = (p: Part): number => { const i = declared.findIndex((q) => q.path === p.path || p.path.startsWith(`${q.path}.`)); return i < 0 ? declared.length : i; };
+    parts.sort((a, b) => order(a) - order(b));
     const value: Value = { text: n.text, key: dest, parts, temp: true, type: parseType(typeName) };
     if (own) value.cls = own.cls;
     return value;
@@ -1068,7 +1080,7 @@ export class FnLowerer {
     if (vc?.owned && info?.detached) param.detached = true;
     this.params.push(param);
     const v: Var = {
-      name, key, owned: parts.length > 0, parts, span: spanOf(pattern ?? this.shape.node),
+      name, key, owned: parts.length > 0, parts, span: spanOf(pattern ?? this.shape.node), ...(t?.borrowed ? { ref: true } : {}),
       ...(t ? { type: t } : {}), ...(cls ? { cls } : {}), ...(vc?.manual ? { manual: true } : {}),
     };
     if (cls && CLASSES[cls].guard) v.meta = { lock: key, vm: key };

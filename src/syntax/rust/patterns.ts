@@ -133,7 +133,7 @@ function bindName(L: FnLowerer, name0: string, at: Node, v: Value, o: BindOpts, 
     // A borrow or a plain value: the variable is another name for the same object.
     const key = v.key ?? L.freshKey(name);
     if (!v.key && v.isErr) L.emit({ kind: 'assign', target: key, source: 'NULL', targetIsLocal: true, label: `let ${name} = ${v.text}` }, spanOf(at));
-    L.declare({ ...base, key, owned: false, parts: [] });
+    L.declare({ ...base, key, owned: false, parts: [], ...(v.borrowed || byRef || !o.byValue ? { ref: true } : {}) });
     return;
   }
   const key = L.freshKey(name);

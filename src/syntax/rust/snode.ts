@@ -133,8 +133,8 @@ export function mirror(node: Node, src: string, lines: LineTable): SNode {
       const n = make();
       n.parent = parent;
       parent.children.push(n);
-      if (!LEAF_TYPES.has(n.type) && c.gotoFirstChild()) { stack.push(n); continue; }
       if (n.hasError) propagate(n);
+      if (!LEAF_TYPES.has(n.type) && c.gotoFirstChild()) { stack.push(n); continue; }
       while (!c.gotoNextSibling()) {
         if (!c.gotoParent()) return root;
         const done = stack.pop()!;

@@ -20,6 +20,8 @@ export interface Var {
   cls?: ClassId;
   /** The binding owns its value (drops it at the end of its scope). */
   owned: boolean;
+  /** The binding is a reference (a `&T` parameter, a borrow): its value belongs elsewhere. */
+  ref?: boolean;
   /** Inside ManuallyDrop: never dropped implicitly. */
   manual?: boolean;
   /** Owned handles, relative to `key`. */
