@@ -151,7 +151,7 @@ function applyApi(L: FnLowerer, api: ApiCall, n: Node, recv: Value | undefined, 
     };
   }
   const result = api.returns || api.steps.some((s) => 'op' in s && s.result === '$result')
-    ? opts.want ?? L.tempKey(api.what.replace(/\W.*$/, '').toLowerCase() || 'api', n)
+    ? opts.want ?? L.tempKey(api.what.replace(/\(.*$/, '').split('::').pop() || 'api', n)
     : undefined;
   const bind: Record<string, string | undefined> = { result };
   if (recv?.key) bind.recv = recv.key;
