@@ -66,11 +66,11 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
     }
     const ctx = contexts.get(fn);
     const mode = modeFor(p, fn.file, opts);
-    const cfg: ExploreConfig = { ...base, model: modelConfig(p, fn, opts) };
     const fr: FunctionResult = {
       fn, findings: [], context: ctx, contextLabel: contexts.describe(fn), modeLabel: modeLabel(mode.mode, mode.source), intrinsic: [],
     };
     if (!relevant.has(fn)) { results.push(fr); continue; }
+    const cfg: ExploreConfig = { ...base, model: modelConfig(p, fn, opts) };
     const ex = explore(fn, ctx, p, cfg, intrinsic);
     fr.explored = ex;
     states += ex.states;

@@ -34,6 +34,8 @@ export class Program {
   private readonly byName = new Map<string, IrFunction[]>();
   private readonly byDisplay = new Map<string, IrFunction[]>();
   private readonly roleOf = new Map<IrFunction, Set<string>>();
+  /** role -> functions with it (roles are fixed once the constructor has read the ops tables). */
+  private readonly roleIndex = new Map<string, IrFunction[]>();
 
   constructor(readonly files: IrFile[]) {
     this.functions = files.flatMap((f) => f.functions);
@@ -81,7 +83,11 @@ export class Program {
   }
 
   byRole(role: string, from: IrFunction): IrFunction[] {
-    const all = this.functions.filter((f) => this.roleOf.get(f)?.has(role));
+    let all = this.roleIndex.get(role);
+    if (!all) {
+      all = this.functions.filter((f) => this.roleOf.get(f)?.has(role));
+      this.roleIndex.set(role, all);
+    }
     const same = all.filter((f) => f.file === from.file);
     return same.length ? same : all;
   }
