@@ -23,27 +23,30 @@ export function hygieneFindings(root: Node, src: SourceText, items: FileItems): 
   const out: SyntaxFinding[] = [];
   const fnName = (n: Node): string | null => enclosingFnName(n);
 
-  // unsafe blocks (also inside macro bodies) and unsafe impls.
-  if (src.text.includes('unsafe')) {
-    for (const u of root.descendantsOfType('unsafe')) {
-      if (!u) continue;
-      const p = u.parent;
-      if (!p) continue;
-      if (p.type === 'unsafe_block' || (p.type === 'token_tree' && u.nextSibling?.type === 'token_tree' && u.nextSibling.text.startsWith('{'))) {
-        if (hasSafetyComment(src, u, p.type === 'unsafe_block' ? p : u)) continue;
-        out.push({
-          rule: 'unsafe-without-safety-comment', span: keywordSpan(u),
-          message: 'unsafe block without a `// SAFETY:` comment before it: say why its preconditions hold here', function: fnName(u),
-        });
-      } else if (p.type === 'impl_item') {
-        if (hasSafetyComment(src, u, p)) continue;
-        const tr = typeName(p.childForFieldName('trait')) ?? 'a trait';
-        const ty = typeName(p.childForFieldName('type')) ?? 'a type';
-        out.push({
-          rule: 'unsafe-without-safety-comment', span: headSpan(p, src.text),
-          message: `unsafe impl of \`${tr}\` for \`${ty}\` without a \`// SAFETY:\` comment before it: say why the trait's requirements hold`, function: null,
-        });
-      }
+  // unsafe blocks (also inside macro bodies) and unsafe impls. Most carry their SAFETY comment on
+  // the line or directly above: only the others are looked up in the tree.
+  const re = /\bunsafe\b/g;
+  for (let m = re.exec(src.code); m; m = re.exec(src.code)) {
+    const line = src.lineOf(m.index);
+    if (has(src.commentsByLine.get(line)) || has(src.commentsAbove(line, { skipAttributes: true }))) continue;
+    const u = root.descendantForIndex(m.index, m.index + 6);
+    if (u?.type !== 'unsafe') continue;
+    const p = u.parent;
+    if (!p) continue;
+    if (p.type === 'unsafe_block' || (p.type === 'token_tree' && u.nextSibling?.type === 'token_tree' && u.nextSibling.text.startsWith('{'))) {
+      if (hasSafetyComment(src, u, p.type === 'unsafe_block' ? p : u)) continue;
+      out.push({
+        rule: 'unsafe-without-safety-comment', span: keywordSpan(u),
+        message: 'unsafe block without a `// SAFETY:` comment before it: say why its preconditions hold here', function: fnName(u),
+      });
+    } else if (p.type === 'impl_item') {
+      if (hasSafetyComment(src, u, p)) continue;
+      const tr = typeName(p.childForFieldName('trait')) ?? 'a trait';
+      const ty = typeName(p.childForFieldName('type')) ?? 'a type';
+      out.push({
+        rule: 'unsafe-without-safety-comment', span: headSpan(p, src.text),
+        message: `unsafe impl of \`${tr}\` for \`${ty}\` without a \`// SAFETY:\` comment before it: say why the trait's requirements hold`, function: null,
+      });
     }
   }
 

@@ -2,8 +2,8 @@
 // lines, UTF-16 columns), the comments by line, and the review comments
 // (`// gpuvm-review: allow(rule)`, `// gpuvm-review: signalling`).
 
-import type { Node } from 'web-tree-sitter';
 import type { Span } from '../../analysis/ir';
+import { lex } from './lexer';
 
 export interface Comment {
   line: number;
@@ -47,16 +47,22 @@ export class SourceText {
   /** 1-based line -> comments on it (a block comment is on each of its lines). */
   readonly commentsByLine = new Map<number, Comment[]>();
 
-  constructor(readonly text: string, root: Node) {
+  /** The text with comments and literals blanked: code only, same offsets. */
+  readonly code: string;
+
+  constructor(readonly text: string) {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
-    for (const c of root.descendantsOfType(['line_comment', 'block_comment'])) {
-      if (!c) continue;
-      const line = c.startPosition.row + 1;
-      const before = this.lineText(line).slice(0, c.startPosition.column);
-      const t = c.text;
+    const lexed = lex(text);
+    this.code = lexed.code;
+    let line = 1;
+    for (const { start, end } of lexed.comments) {
+      while (line < this.lineStarts.length && this.lineStarts[line]! <= start) line++;
+      const t = text.slice(start, end);
+      let endLine = line;
+      for (let i = t.indexOf('\n'); i >= 0; i = t.indexOf('\n', i + 1)) endLine++;
       const cm: Comment = {
-        line, endLine: c.endPosition.row + 1, text: t,
-        doc: /^\/\/\/(?!\/)|^\/\*\*(?!\*)/.test(t), ownLine: /^\s*$/.test(before),
+        line, endLine, text: t,
+        doc: /^\/\/\/(?!\/)|^\/\*\*(?!\*)/.test(t), ownLine: /^\s*$/.test(text.slice(this.lineStarts[line - 1]!, start)),
       };
       this.comments.push(cm);
       for (let l = cm.line; l <= cm.endLine; l++) {
@@ -64,6 +70,17 @@ export class SourceText {
         if (list) list.push(cm); else this.commentsByLine.set(l, [cm]);
       }
     }
+  }
+
+  /** The 1-based line of a UTF-16 offset. */
+  lineOf(index: number): number {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= index) lo = mid; else hi = mid - 1;
+    }
+    return lo + 1;
   }
 
   get lineCount(): number {
