@@ -141,8 +141,13 @@ export const TRANSPARENT_TYPES = new Set(['Option', 'Result', 'Pin', 'NonNull', 
 /** `kernel::sync::Guard<'_, T, B>`: the backend says which lock. */
 export const GUARD_BACKENDS: Record<string, ClassId> = { MutexBackend: 'mutex_guard', SpinLockBackend: 'spin_guard' };
 
-/** Identifiers and words that make a function worth lowering in full. */
-export const GPUVM_WORDS = /gpuvm|GpuVm|GpuVa|vm_bo|VmBo|obtain|deferred_cleanup|exec_lock|lock_gpuva|sm_map|sm_unmap|sm_step|step_map|step_unmap|step_remap|map_and_link_va|unmap_and_unlink_va|find_bo|bo_unmap|dma_resv|drm_gpuva|drm_exec|dma_fence|GFP_|ManuallyDrop|forget|into_raw|from_raw|\.lock\(|try_lock|OpMap|OpUnmap|OpUnMap|OpRemap|OpReMap|\.remap\(|signalling|Guard/;
+/**
+ * Spellings that make a function worth lowering in full: GPUVM types and methods,
+ * locks and guards, raw bindings of the C API, ownership plumbing that can hide
+ * a handle. A function without them (and without a name of the file that
+ * carries such state) only calls other functions and allocates.
+ */
+export const FULL_LOWERING_WORDS = /gpuvm|GpuVm|GpuVa|vm_bo|VmBo|obtain|deferred_cleanup|exec_lock|lock_gpuva|sm_map|sm_unmap|sm_step|step_map|step_unmap|step_remap|map_and_link_va|unmap_and_unlink_va|find_bo|bo_unmap|resv|drm_gpuva|drm_exec|dma_fence|mutex_lock|mutex_unlock|ManuallyDrop|forget|\b(?:ARef|KBox|Box|Arc)\s*::\s*(?:from_raw|into_raw|leak)|\.into_raw\(|\.lock\(|try_lock|OpMap|OpUnmap|OpUnMap|OpRemap|OpReMap|\.remap\(|signalling|Guard/;
 
 // ---- API generations -------------------------------------------------------------------------
 

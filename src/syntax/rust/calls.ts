@@ -10,6 +10,7 @@ import {
   PANICKING_METHODS, PATH_CALLS, RAW_BINDINGS, STD_METHODS, TAKE_METHODS, TYPE_CLASSES, pickApi, type ApiCall, type ClassId,
 } from '../../api/rust';
 import { resolveRef, shortText, type ExprOpts, type FnLowerer } from './lower';
+import { STD_MODULES, STD_TYPES, receiverType } from './names';
 import { spanOf } from './source';
 import { classify, parseType, partsOf, unwrapType, type TypeRef } from './types';
 import { joinFlows, unit, type Flow, type Value } from './values';
@@ -95,16 +96,6 @@ export function lowerMethodCall(L: FnLowerer, n: Node, fnNode: Node, opts: ExprO
   return programCall(L, n, calleeName, recv, args, callee?.returnType, recvMoved, opts);
 }
 
-/** The type a method is looked up on: through references and smart pointers (Arc, ARef, KBox, Pin). */
-function receiverType(t: TypeRef | undefined, selfType: string | undefined): string | undefined {
-  let cur = t;
-  for (let i = 0; cur && i < 4; i++) {
-    if (cur.name === 'Self') return selfType;
-    if (/^(?:Arc|ARef|KBox|Box|Pin|ArcBorrow|UniqueArc|Rc|Guard|MutexGuard)$/.test(cur.name) && cur.args[0]) { cur = cur.args[cur.name === 'Guard' ? 1 : 0] ?? cur.args[0]; continue; }
-    return cur.name === '?' ? undefined : cur.name;
-  }
-  return undefined;
-}
 
 /** What a guard dereferences to: the protected data, a place the model does not track. */
 function guardData(g: Value): Value {
@@ -376,8 +367,6 @@ export function lowerCall(L: FnLowerer, n: Node, fnNode: Node | null, opts: Expr
   return out;
 }
 
-/** Paths into std, core and the kernel crate's plumbing: nothing of the program. */
-const STD_MODULES = /^(?:core|std|alloc|ptr|mem|cmp|fmt|slice|iter|str|hint|kernel|bindings|pin_init|init|sizes|page|error|build_assert|c_str|u8|u16|u32|u64|u128|usize|i8|i16|i32|i64|isize|bool|char|f32|f64)$/;
 
 /**
  * `Mutex::new(x)`, `KBox::new(x, GFP_KERNEL)`, `Arc::pin_init(init, flags)`: a std or kernel
@@ -397,7 +386,6 @@ function wrapArgs(L: FnLowerer, n: Node, args: Arg[], opts: ExprOpts): Value {
   return { ...first.value, text: n.text };
 }
 
-const STD_TYPES = /^(?:KBox|KVec|KVVec|VVec|Box|Vec|Arc|ArcBorrow|UniqueArc|Pin|NonNull|Opaque|Option|Result|Error|CStr|CString|Range|Layout|PhantomData|MaybeUninit|ManuallyDrop|AtomicU\d+|AtomicBool|u\d+|i\d+|usize|isize|Devres|Device|Completion|Mutex|SpinLock|CondVar|Ok|Err|Some|String|XArray|RBTree|ScatterList|SGTable|Delta|Instant|Ktime|Flags|ThisModule|CPUMask|kernel|core|alloc|init|pin_init)$/;
 
 function isConstructor(L: FnLowerer, segs: string[]): boolean {
   const last = segs[segs.length - 1] ?? '';

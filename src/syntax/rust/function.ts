@@ -140,12 +140,12 @@ export function lowerFnItem(f: FileCtx, item: FnItem): IrFunction[] {
 }
 
 /** `&mut Self::SmContext<'_>` -> `&mut UpdateCtx<'_>` when the impl defines the associated type. */
-function resolveAssoc(t: string, item: FnItem): string {
+export function resolveAssoc(t: string, item: FnItem): string {
   if (!item.assocTypes) return t;
   return t.replace(/\bSelf::(\w+)(<[^>]*>)?/g, (m, name: string) => item.assocTypes!.get(name) ?? m);
 }
 
-function rolesOf(item: FnItem): string[] {
+export function rolesOf(item: FnItem): string[] {
   const r = ROLE_METHODS[item.name];
   if (!r || !item.traitName) return [];
   if (r.traits && !r.traits.test(item.traitName)) return [];

@@ -5,9 +5,10 @@
 
 import type { IrFile, IrFunction } from '../../analysis/ir';
 import type { Frontend } from '../frontend';
-import { lowerFnItem } from './function';
+import { lowerFnItem, rolesOf } from './function';
 import { hygieneFindings } from './hygiene';
 import { collectItems, detectGeneration, vmEvidence } from './items';
+import { lowerLight, needsFullLowering, stateWords } from './light';
 import type { FileCtx } from './lower';
 import { LineTable } from './snode';
 import { SourceText, spanOf } from './source';
@@ -18,7 +19,7 @@ export const rustFrontend: Frontend = {
   parser: (p) => p.rust,
   lower(tree, text, file, opts): IrFile {
     const root = tree.rootNode;
-    const src = new SourceText(text, root);
+    const src = new SourceText(text);
     const items = collectItems(root, src);
     const detected = detectGeneration(text);
     const gen = opts.apiGeneration ?? detected;
@@ -30,10 +31,13 @@ export const rustFrontend: Frontend = {
     };
     const functions: IrFunction[] = [];
     const parseErrors: IrFile['parseErrors'] = [];
+    const words = stateWords(items, src.code);
     for (const item of items.fns) {
       if (!item.body) continue;
       try {
-        functions.push(...lowerFnItem(ctx, item));
+        // Most functions of a driver cannot touch GPUVM state: their calls are read from the text.
+        const light = needsFullLowering(item, src.code.slice(item.node.startIndex, item.node.endIndex), words) ? undefined : lowerLight(ctx, item, rolesOf(item));
+        functions.push(...(light ? [light] : lowerFnItem(ctx, item)));
       } catch (e) {
         // A construct the lowering does not handle must not cost the rest of the file.
         parseErrors.push({ span: spanOf(item.node), message: `${item.name}: not analysed (${e instanceof Error ? e.message : String(e)})` });
