@@ -237,13 +237,13 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
         const tgt = rewrite(p.stack, ev.target);
         let s = p.state;
         if (ev.source === 'NULL') {
-          if (tgt in s.names || tgt in s.nullNames) s = apply1(s, { op: 'unbind', args: [tgt] });
+          if (tgt in s.names || tgt in s.nullNames) s = unbindName(s, tgt, 'null');
         } else if (src && (src in s.names || src in s.nullNames)) {
-          s = apply1(s, { op: 'alias', args: [tgt, src] });
+          s = aliasName(s, tgt, src);
           if (!ev.targetIsLocal && src in s.names) s = apply1(s, { op: 'hand_on', args: [src] });
         } else if (tgt in s.names || tgt in s.nullNames || Object.keys(s.names).some((n) => n.startsWith(`${tgt}.`))) {
           // Assigned something unknown: forget what the target was, and what its fields were.
-          s = structuredClone(s);
+          s = { ...s, names: { ...s.names }, nullNames: { ...s.nullNames } };
           for (const n of [...Object.keys(s.names), ...Object.keys(s.nullNames)]) {
             if (n === tgt || n.startsWith(`${tgt}.`)) { delete s.names[n]; delete s.nullNames[n]; }
           }
@@ -414,11 +414,11 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
       const callNode = frame.callNode!;
       const value = ev.value ? rewrite(p.stack, ev.value) : undefined;
       if (frame.resultKey && value && (value in s.names || value in s.nullNames)) {
-        s = apply1(s, { op: 'alias', args: [frame.resultKey, value] });
+        s = aliasName(s, frame.resultKey, value);
         if (frame.resultEscapes && frame.resultKey in s.names) s = apply1(s, { op: 'hand_on', args: [frame.resultKey] });
       } else if (frame.resultKey && ev.error) {
         // An error return gives the caller no object: its result is an ERR_PTR / Err on this path.
-        s = apply1(s, { op: 'unbind', args: [frame.resultKey], opts: { err: true } });
+        s = unbindName(s, frame.resultKey, 'err');
       }
       if (frame.resultVar && ev.error !== undefined) vars = { ...vars, [frame.resultVar]: ev.error ? 'nonzero' : 'zero' };
       s = dropFrameNames(s, vars, frame.prefix).state;
@@ -535,6 +535,37 @@ export function rewrite(s: Stack, key: string): string {
   return s.frame.prefix + key;
 }
 
+/**
+ * The model's `alias` and `unbind` change only the names: done here with the rest of the
+ * state shared (states are never changed in place once made), instead of a deep copy each.
+ */
+function aliasName(s: ModelState, name: string, from: string): ModelState {
+  const id = s.names[from];
+  if (id !== undefined) return bindId(s, name, id);
+  const how = s.nullNames[from];
+  return how ? unbindName(s, name, how) : s;
+}
+
+function bindId(s: ModelState, name: string, id: string): ModelState {
+  if (s.names[name] === id && !(name in s.nullNames)) return s;
+  let nullNames = s.nullNames;
+  if (name in nullNames) {
+    nullNames = { ...nullNames };
+    delete nullNames[name];
+  }
+  return { ...s, names: { ...s.names, [name]: id }, nullNames };
+}
+
+function unbindName(s: ModelState, name: string, how: 'null' | 'err'): ModelState {
+  if (s.nullNames[name] === how && !(name in s.names)) return s;
+  let names = s.names;
+  if (name in names) {
+    names = { ...names };
+    delete names[name];
+  }
+  return { ...s, names, nullNames: { ...s.nullNames, [name]: how } };
+}
+
 function apply1(s: ModelState, op: Op): ModelState {
   try {
     return applyOp(s, op)[0]!.state;
@@ -582,7 +613,7 @@ export function resolve(s: ModelState, key: string, kind: ObjKind, fctx: Functio
     }
     if (!target) continue;
     const name = Object.keys(s.names).find((n) => s.names[n] === target);
-    if (name) return { state: apply1(s, { op: 'alias', args: [key, name] }), name: key };
+    if (name) return { state: aliasName(s, key, name), name: key };
   }
   return declare(s, key, kind, fctx, cfg);
 }
@@ -607,7 +638,7 @@ function declare(s: ModelState, key: string, kind: ObjKind, fctx: FunctionContex
     case 'vm': {
       // One GPUVM per function: every VM expression of a function names the same VM.
       const vm = theVm(s);
-      if (vm) return { state: apply1(s, { op: 'alias', args: [key, vm] }), name: key };
+      if (vm) return { state: aliasName(s, key, vm), name: key };
       const opts = { ...vmFlags(fctx), ...(key.startsWith('#') ? { label: 'the VM' } : {}) };
       return { state: apply1(s, { op: 'vm_declare', args: [key], opts }), name: key };
     }
