@@ -120,6 +120,25 @@ fn plumbing(vm: &GpuVm<D>, a: &Bo) -> Result {
   assert.deepEqual(p, ['bo_get(x)@5', 'bo_put_deferred(x)@6', 'forget w']);
 });
 
+test('assignment: the old value drops after the right side is built; a handle stored in a field of a local drops with it', async () => {
+  const f = await lower(`${UP}
+struct Ctx { vm_bo: Option<ARef<GpuVmBo<D>>>, n: u32 }
+fn refill(vm: &GpuVm<D>, a: &Bo, b: &Bo) -> Result {
+    let mut ctx = Ctx { vm_bo: Some(vm.obtain(a, ())?), n: 0 };
+    ctx.vm_bo = Some(vm.obtain(b, ())?);
+    Ok(())
+}
+fn fill(vm: &GpuVm<D>, a: &Bo) -> Result {
+    let mut ctx = make_ctx();
+    ctx.vm_bo = Some(vm.obtain(a, ())?);
+    Ok(())
+}`);
+  const r = firstPath(fn(f, 'refill')).filter((x) => /obtain_prealloc|put/.test(x));
+  assert.deepEqual(r, ['bo_obtain_prealloc(ctx.vm_bo)@5', 'bo_obtain_prealloc($obtain@6:22#1)@6', 'bo_put_deferred(ctx.vm_bo)@6', 'bo_put_deferred(ctx.vm_bo)@8']);
+  const p = firstPath(fn(f, 'fill')).filter((x) => /obtain_prealloc|put/.test(x));
+  assert.deepEqual(p, ['bo_obtain_prealloc(ctx.vm_bo)@11', 'bo_put_deferred(ctx.vm_bo)@13']);
+});
+
 test('a handle moved in one branch only is dropped at scope end under its drop flag', async () => {
   const f = await lower(`${UP}
 fn maybe(vm: &GpuVm<D>, a: &Bo, give: bool) -> Result {

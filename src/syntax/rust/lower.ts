@@ -690,12 +690,14 @@ export class FnLowerer {
     const r = n.childForFieldName('right');
     if (!l || !r) return unit(n.text);
     const target = this.lowerExpr(l);
-    const v = this.lowerExpr(r, target.key && !target.borrowed ? { want: target.key } : {});
+    // The new value is built under the place's key only when no old value lives there: the old
+    // one is dropped after the right side is evaluated, and must not be confused with it.
+    const oldLive = !!target.key && this.liveUnder(target.key);
+    const v = this.lowerExpr(r, target.key && !target.borrowed && !oldLive ? { want: target.key } : {});
     if (!target.key) return unit(n.text);
     // The old value of an owned place is dropped when it is overwritten.
     const parts = target.parts.length ? target.parts : v.parts;
-    const old = droppablesOf(target.key, parts, this.gen, shortText(l));
-    for (const d of old) this.drop(d, 'assignment overwrites it', spanOf(n));
+    if (oldLive) for (const d of droppablesOf(target.key, parts, this.gen, shortText(l))) this.drop(d, 'assignment overwrites it', spanOf(n));
     // A place behind a reference (a field of `&mut self`, of a `&mut` parameter) outlives this
     // function: what is stored there is handed on.
     const outside = !!target.borrowed;
@@ -713,10 +715,29 @@ export class FnLowerer {
       // Something the model does not know: the target no longer names what it did.
       this.emit({ kind: 'assign', target: target.key, source: `?${shortText(r)}`, targetIsLocal: true, label: shortText(n) }, spanOf(n));
     }
-    // A local assigned later (`let x; ... x = v;`) takes the value's handles.
-    const base = /^[A-Za-z_]\w*(?:#\d+)?$/.test(target.key) ? this.lookupByKey(target.key) : undefined;
-    if (base && !base.parts.length && v.parts.length) base.parts = v.parts;
+    // A local assigned later (`let x; ... x = v;`), or a field of a local (`ctx.vm_bo = Some(v)`),
+    // takes the value's handles: they drop with the local.
+    const dot = target.key.indexOf('.');
+    const base = this.lookupByKey(dot < 0 ? target.key : target.key.slice(0, dot));
+    if (base && !base.ref && !outside && v.parts.length) {
+      if (dot < 0) {
+        if (!base.parts.length) base.parts = v.parts;
+      } else {
+        const rel = target.key.slice(dot + 1);
+        const add = v.parts.map((p) => ({ ...p, path: p.path ? `${rel}.${p.path}` : rel })).filter((p) => !base.parts.some((q) => q.path === p.path));
+        if (add.length) base.parts = [...base.parts, ...add];
+        base.owned = true;
+      }
+    }
     return unit(n.text);
+  }
+
+  /** Whether a handle at `key` or inside it may still be owned here. */
+  private liveUnder(key: string): boolean {
+    const under = (k: string): boolean => k === key || k.startsWith(`${key}.`);
+    for (const k of this.live) if (under(k)) return true;
+    for (const k of this.maybe) if (under(k)) return true;
+    return false;
   }
 
   private lookupByKey(key: string): Var | undefined {
