@@ -237,11 +237,15 @@ function findCalls(item: FnItem, code: string, items: FileItems): Found[] {
   // A closure bound to a local is called by name: only the full lowering follows it.
   if (lets.some((l) => CLOSURE_INIT.test(code.slice(l.init, l.init + 12)))) throw new Unresolved();
   const ty = new Typer(item, items, code);
+  const gfpAt: number[] = [];
+  for (let i = code.indexOf('GFP_'); i >= 0; i = code.indexOf('GFP_', i + 4)) gfpAt.push(i);
   let li = 0;
   for (const f of raw) {
     while (li < lets.length && lets[li]!.end <= f.start) ty.bind(lets[li++]!);
-    const args = code.slice(f.open + 1, f.end - 1);
-    if (GFP_ARG.test(args)) f.gfp = args.split(',').map((a) => a.trim()).find((a) => GFP_ARG.test(a)) ?? 'GFP';
+    if (gfpAt.some((g) => g > f.open && g < f.end)) {
+      const args = code.slice(f.open + 1, f.end - 1);
+      f.gfp = args.split(',').map((a) => a.trim()).find((a) => GFP_ARG.test(a)) ?? 'GFP';
+    }
     const dot = prevChar(code, f.start);
     let type: Typed = null;
     if (dot >= 0 && code[dot] === '.' && code[dot - 1] !== '.') {
@@ -274,7 +278,7 @@ function methodCall(f: Found, dot: number, ty: Typer, item: FnItem, items: FileI
   const sameFile = items.byName.get(method);
   const chain = receiverChain(ty.code, dot, false);
   const recvType = ty.exprBefore(dot);
-  const argc = ty.code.slice(f.open + 1, f.end - 1).trim() ? 1 : 0;
+  const argc = prevChar(ty.code, f.end - 1) > f.open ? 1 : 0;
   if (BORROW_METHODS.has(method) || (method === 'get' && argc === 0)) return recvType;
   if (PASS_METHODS.has(method)) return recvType && recvType !== OPAQUE && PANICKING_METHODS.has(method) ? unwrapType(recvType) : recvType;
   if (!sameFile && STD_METHODS.has(method)) return null;
