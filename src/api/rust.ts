@@ -16,6 +16,8 @@ export const GENERATIONS: readonly ApiGeneration[] = ['upstream', 'series', 'asa
 export type ClassId =
   | 'vm_bo' // ARef<GpuVmBo<T>>, GpuVmBoResident<T>, GpuVmBoRegistered<T>: one vm_bo reference
   | 'vm_bo_alloc' // GpuVmBoAlloc<T>: a preallocated vm_bo, refcount one, on no list
+  | 'vm_bo_put_deferred_on_drop' // a type of the file whose Drop impl calls drm_gpuvm_bo_put_deferred(self)
+  | 'vm_bo_put_on_drop' // a type of the file whose Drop impl calls drm_gpuvm_bo_put(self)
   | 'vm_ref' // ARef<GpuVm<T>>
   | 'vm_unique' // UniqueRefGpuVm<T>, GpuVmCore<T>
   | 'va_alloc' // GpuVaAlloc<T>; Asahi Pin<KBox<GpuVa<T>>>
@@ -98,6 +100,14 @@ export const CLASSES: Record<ClassId, ClassInfo> = {
     },
   },
   vm_bo_alloc: { id: 'vm_bo_alloc', kind: 'vm_bo', owning: true, detached: true, what: 'preallocated vm_bo', drop: EVERY(put('bo_put_deferred', 'drm_gpuvm_bo_put_deferred()')) },
+  vm_bo_put_deferred_on_drop: {
+    id: 'vm_bo_put_deferred_on_drop', kind: 'vm_bo', owning: true, what: 'vm_bo handle (its Drop impl puts it deferred)',
+    drop: EVERY(put('bo_put_deferred', 'drm_gpuvm_bo_put_deferred() in its Drop impl')),
+  },
+  vm_bo_put_on_drop: {
+    id: 'vm_bo_put_on_drop', kind: 'vm_bo', owning: true, what: 'vm_bo handle (its Drop impl puts it)',
+    drop: EVERY(put('bo_put', 'drm_gpuvm_bo_put() in its Drop impl')),
+  },
   vm_ref: { id: 'vm_ref', kind: 'vm', owning: true, what: 'VM reference', drop: EVERY([{ op: 'vm_put', args: [{ ref: '$self', kind: 'vm' }], what: 'drm_gpuvm_put()' }]) },
   vm_unique: { id: 'vm_unique', kind: 'vm', owning: true, what: 'unique VM reference', drop: EVERY([{ op: 'vm_put', args: [{ ref: '$self', kind: 'vm' }], what: 'drm_gpuvm_put()' }]) },
   va_alloc: { id: 'va_alloc', kind: 'va', owning: true, what: 'preallocated VA' },
@@ -130,6 +140,16 @@ export const TYPE_CLASSES: Record<string, ClassId> = {
   LockedGpuVm: 'exec_guard', UpdatingGpuVm: 'updating_gpuvm',
   MutexGuard: 'mutex_guard', SpinLockGuard: 'spin_guard',
   Mutex: 'mutex', SpinLock: 'spinlock',
+};
+
+/**
+ * A type of the file (a binding layer's own wrapper) whose Drop impl releases the reference it
+ * holds through one of these calls on `self`: values of the type are handles of that class.
+ */
+export const RELEASING_DROP_CALLS: Record<string, ClassId> = {
+  drm_gpuvm_bo_put_deferred: 'vm_bo_put_deferred_on_drop',
+  drm_gpuvm_bo_put: 'vm_bo_put_on_drop',
+  drm_gpuvm_put: 'vm_ref',
 };
 
 /** `ARef<X>`: a counted reference, by what X is. */

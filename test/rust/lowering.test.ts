@@ -245,3 +245,23 @@ fn gpuvm(vm: &GpuVm<D>) { vm.deferred_cleanup(); }`);
   assert.equal(fn(f, 'allocates').touchesGpuvm, true);
   assert.equal(fn(f, 'gpuvm').touchesGpuvm, true);
 });
+
+test('a type whose Drop impl puts its vm_bo is a vm_bo handle; a method returning a view of self is a borrow', async () => {
+  const f = await lower(`
+pub struct Pre<T>(NonNull<GpuVmBo<T>>);
+impl<T> Pre<T> {
+    fn raw(&self) -> *mut bindings::drm_gpuvm_bo { self.0.as_ptr().cast() }
+    fn keep(self) -> *mut bindings::drm_gpuvm_bo {
+        let pre = self;
+        // SAFETY: test.
+        unsafe { bindings::drm_gpuvm_bo_obtain_prealloc(pre.raw()) }
+    }
+}
+impl<T> Drop for Pre<T> {
+    fn drop(&mut self) {
+        // SAFETY: test.
+        unsafe { bindings::drm_gpuvm_bo_put(self.raw()) };
+    }
+}`);
+  assert.deepEqual(firstPath(fn(f, 'keep')).filter((x) => /obtain|put/.test(x) && !x.startsWith('exit')), ['bo_obtain_prealloc(pre)@8', 'bo_put(pre)@9']);
+});

@@ -7,15 +7,21 @@ import type { SNode as Node } from './snode';
 import type { IrArg, Span } from '../../analysis/ir';
 import {
   CLASSES, DEFERRED_CLOSURE_TAKERS, GFP_ARG, BORROW_METHODS, IMMEDIATE_CLOSURE_TAKERS, PASS_METHODS, METHODS, OWNERSHIP_FUNCTIONS,
-  PANICKING_METHODS, PATH_CALLS, RAW_BINDINGS, STD_METHODS, TAKE_METHODS, TYPE_CLASSES, pickApi, type ApiCall, type ClassId,
+  PANICKING_METHODS, PATH_CALLS, RAW_BINDINGS, STD_METHODS, TAKE_METHODS, pickApi, type ApiCall, type ClassId,
 } from '../../api/rust';
+import type { FnItem } from './items';
 import { resolveRef, shortText, type ExprOpts, type FnLowerer } from './lower';
 import { STD_MODULES, STD_TYPES, receiverType } from './names';
 import { spanOf } from './source';
-import { classify, parseType, partsOf, unwrapType, type TypeRef } from './types';
+import { classify, parseType, partsOf, typeClass, unwrapType, type TypeRef } from './types';
 import { joinFlows, unit, type Flow, type Value } from './values';
 
 type Arg = { node: Node; value: Value };
+
+/** Every function of the file by that name returns a view of its receiver (`fn as_raw(&self)`). */
+export function isProjection(defs: FnItem[] | undefined): boolean {
+  return !!defs?.length && defs.every((f) => f.projection);
+}
 
 /** Methods that test a pointer or Option for NULL/None: conditions the model can decide. */
 const NULL_TESTS: Record<string, { test: 'null' | 'null-or-err'; negate: boolean }> = {
@@ -36,7 +42,7 @@ export function lowerMethodCall(L: FnLowerer, n: Node, fnNode: Node, opts: ExprO
   const span = spanOf(n);
   const text = shortText(n);
 
-  const borrows = BORROW_METHODS.has(method) || (method === 'get' && argc === 0);
+  const borrows = BORROW_METHODS.has(method) || (method === 'get' && argc === 0) || (argc === 0 && isProjection(L.f.items.byName.get(method)));
   if (borrows || PASS_METHODS.has(method)) {
     const panics = PANICKING_METHODS.has(method);
     const recv = recvN ? L.lowerExpr(recvN, borrows ? {} : { ...opts, checked: opts.checked || panics }) : unit();
@@ -59,7 +65,7 @@ export function lowerMethodCall(L: FnLowerer, n: Node, fnNode: Node, opts: ExprO
 
   let recv = recvN ? L.lowerExpr(recvN) : unit();
   // A lock guard's methods are its data's: `guard.take()` takes from the protected Option.
-  if (recv.cls && CLASSES[recv.cls].guard && (recv.cls === 'mutex_guard' || recv.cls === 'spin_guard')) recv = guardData(recv);
+  if (recv.cls && CLASSES[recv.cls].guard && (recv.cls === 'mutex_guard' || recv.cls === 'spin_guard')) recv = guardData(L, recv);
 
   if (TAKE_METHODS.has(method) && argc === 0) return takeOut(L, recv, n, opts);
   const test = NULL_TESTS[method];
@@ -98,9 +104,9 @@ export function lowerMethodCall(L: FnLowerer, n: Node, fnNode: Node, opts: ExprO
 
 
 /** What a guard dereferences to: the protected data, a place the model does not track. */
-function guardData(g: Value): Value {
+function guardData(L: FnLowerer, g: Value): Value {
   const t = g.type;
-  const vc = t ? classify(t) : undefined;
+  const vc = t ? classify(t, undefined, L.f.items.defs) : undefined;
   return { text: g.text, parts: [], borrowed: true, ...(g.key ? { key: g.key } : {}), ...(t ? { type: t } : {}), ...(vc ? { cls: vc.cls } : {}) };
 }
 
@@ -113,7 +119,7 @@ function takeOut(L: FnLowerer, recv: Value, n: Node, opts: ExprOpts): Value {
     const parts = inner ? partsOf(inner, L.f.items.defs, L.shape.implType) : [];
     const dst = opts.want ?? L.tempKey('take', n);
     for (const p of parts) if (!p.manual && L.hasDropCls(p.cls)) L.addTemp({ key: p.path ? `${dst}.${p.path}` : dst, cls: p.cls, label: shortText(n) });
-    const vc = inner ? classify(inner, L.shape.implType) : undefined;
+    const vc = inner ? classify(inner, L.shape.implType, L.f.items.defs) : undefined;
     return { text: n.text, key: dst, parts, temp: true, nullable: dst, ...(inner ? { type: inner } : {}), ...(vc ? { cls: vc.cls } : {}) };
   }
   const dst = opts.want ?? L.tempKey('take', n);
@@ -237,7 +243,7 @@ function programCall(L: FnLowerer, n: Node, callee: string, recv: Value | undefi
     for (const x of all) if (x.moved) L.handOn(x.value, `moved into ${text}`, span);
     return { text: n.text, parts: [], ...(returnType ? { type: unwrapType(parseType(returnType)) } : {}) };
   }
-  const ret = returnType ? classify(unwrapType(parseType(returnType)), L.shape.implType) : undefined;
+  const ret = returnType ? classify(unwrapType(parseType(returnType)), L.shape.implType, L.f.items.defs) : undefined;
   const owned = ret?.owned && CLASSES[ret.cls].owning ? ret : undefined;
   // Always name the result: an inlined callee's returned handle must land somewhere.
   const result = opts.want ?? L.tempKey(callee.split('::').pop() ?? 'call', n);
@@ -348,7 +354,7 @@ export function lowerCall(L: FnLowerer, n: Node, fnNode: Node | null, opts: Expr
   }
 
   if (isConstructor(L, segs)) {
-    const cls = TYPE_CLASSES[last];
+    const cls = typeClass(last, L.f.items.defs);
     return construct(L, n, segs, cls && CLASSES[cls].owning ? L.lowerArgs(argsN) : lowerArgsInto(L, argsN, opts.want ? { want: opts.want } : {}), opts);
   }
   const args = L.lowerArgs(argsN);
@@ -390,7 +396,7 @@ function wrapArgs(L: FnLowerer, n: Node, args: Arg[], opts: ExprOpts): Value {
 function isConstructor(L: FnLowerer, segs: string[]): boolean {
   const last = segs[segs.length - 1] ?? '';
   if (!/^[A-Z]/.test(last)) return false;
-  if (TYPE_CLASSES[last] || L.f.items.defs.structs.has(last)) return true;
+  if (typeClass(last, L.f.items.defs) || L.f.items.defs.structs.has(last)) return true;
   const en = segs.length >= 2 ? L.f.items.defs.enums.get(segs[segs.length - 2]!) : undefined;
   return !!en?.has(last) || segs.length >= 2;
 }
@@ -398,7 +404,7 @@ function isConstructor(L: FnLowerer, segs: string[]): boolean {
 /** `Type(args)` / `Enum::Variant(args)`: a value holding its arguments. */
 function construct(L: FnLowerer, n: Node, segs: string[], args: Arg[], opts: ExprOpts): Value {
   const last = segs[segs.length - 1]!;
-  const cls: ClassId | undefined = TYPE_CLASSES[last];
+  const cls: ClassId | undefined = typeClass(last, L.f.items.defs);
   const info = cls ? CLASSES[cls] : undefined;
   if (args.length === 1) {
     const a = args[0]!.value;
@@ -481,7 +487,7 @@ function ownership(L: FnLowerer, n: Node, what: (typeof OWNERSHIP_FUNCTIONS)[str
     case 'from-raw': {
       const t = turbofishType(args[0] ? n.childForFieldName('function') ?? n : n);
       const ty = t ? parseType(`ARef<${t}>`) : opts.type;
-      const vc = ty ? classify(ty, L.shape.implType) : undefined;
+      const vc = ty ? classify(ty, L.shape.implType, L.f.items.defs) : undefined;
       if (vc && CLASSES[vc.cls].owning) return fresh(L, n, vc.cls, a.key, opts);
       return { text: n.text, parts: [], ...(a.key ? { key: a.key } : {}), ...(a.nullable ? { nullable: a.nullable } : {}) };
     }

@@ -5,7 +5,7 @@
 
 import type { Node } from 'web-tree-sitter';
 import type { VmInitEvidence } from '../../analysis/ir';
-import { GENERATION_MARKERS, GENERATION_MODE, OPS_TABLE_FIELDS, type ApiGeneration } from '../../api/rust';
+import { BORROW_METHODS, GENERATION_MARKERS, GENERATION_MODE, OPS_TABLE_FIELDS, RELEASING_DROP_CALLS, TYPE_CLASSES, type ApiGeneration } from '../../api/rust';
 import { spanOf, type Comment, type SourceText } from './source';
 import type { TypeDefs } from './types';
 
@@ -35,6 +35,8 @@ export interface FnItem {
   docs: Comment[];
   /** Every comment directly above (doc comments, plain comments, skipping attributes). */
   above: Comment[];
+  /** `fn as_raw(&self) -> *mut X { self.0.as_ptr().cast() }`: returns a view of `self` (a borrow). */
+  projection?: boolean;
 }
 
 export interface FileItems {
@@ -64,7 +66,7 @@ export function typeName(n: Node | null | undefined): string | undefined {
 
 export function collectItems(root: Node, src: SourceText): FileItems {
   const items: FileItems = {
-    fns: [], byName: new Map(), defs: { structs: new Map(), enums: new Map() }, invariantTypes: new Set(), unsafeImpls: [], callbacks: {},
+    fns: [], byName: new Map(), defs: { structs: new Map(), enums: new Map(), handles: new Map() }, invariantTypes: new Set(), unsafeImpls: [], callbacks: {},
   };
   const visit = (container: Node, impl?: { type?: string; typeText?: string; trait?: string; assoc?: Map<string, string> }): void => {
     for (const n of container.namedChildren) {
@@ -192,7 +194,38 @@ export function collectItems(root: Node, src: SourceText): FileItems {
 
   visit(root);
   if (src.text.includes('drm_gpuvm_ops')) collectOpsTables(root, items);
+  collectHandleTypes(items, src);
+  for (const f of items.fns) if (isProjection(f, src)) f.projection = true;
   return items;
+}
+
+/** A body that is `self` seen through fields and borrowing methods (`self.0.as_ptr().cast()`, `self.inner.get()`). */
+function isProjection(f: FnItem, src: SourceText): boolean {
+  if (!f.self || f.self.byValue || f.params.length || !f.body) return false;
+  let e = src.code.slice(f.body.startIndex, f.body.endIndex).trim();
+  e = e.replace(/^\{\s*/, '').replace(/\s*\}$/, '').trim();
+  const un = /^unsafe\s*\{([\s\S]*)\}$/.exec(e);
+  if (un) e = un[1]!.trim();
+  const m = /^&?\s*(?:mut\s+)?self((?:\s*\.\s*\w+(?:\s*::\s*<[^<>()]*>)?(?:\s*\(\s*\))?)*)$/.exec(e);
+  if (!m) return false;
+  for (const seg of m[1]!.split('.').map((x) => x.trim()).filter(Boolean)) {
+    const call = /^(\w+)(?:\s*::\s*<[^<>()]*>)?\s*\(\s*\)$/.exec(seg);
+    if (call && !BORROW_METHODS.has(call[1]!) && call[1] !== 'get') return false;
+  }
+  return true;
+}
+
+/** `impl Drop for X { fn drop(&mut self) { bindings::drm_gpuvm_bo_put_deferred(self..) } }`: X is a vm_bo handle. */
+function collectHandleTypes(items: FileItems, src: SourceText): void {
+  for (const f of items.fns) {
+    if (f.traitName !== 'Drop' || f.name !== 'drop' || !f.implType || !f.body || TYPE_CLASSES[f.implType]) continue;
+    const body = src.code.slice(f.body.startIndex, f.body.endIndex);
+    const re = /\bbindings\s*::\s*(\w+)\s*\(\s*([^;]*)/g;
+    for (let m = re.exec(body); m; m = re.exec(body)) {
+      const cls = RELEASING_DROP_CALLS[m[1]!];
+      if (cls && /^\(?\*?\s*self\b/.test(m[2]!)) { items.defs.handles.set(f.implType, cls); break; }
+    }
+  }
 }
 
 /** `bindings::drm_gpuvm_ops { sm_step_map: Some(Self::sm_step_map), .. }`. */

@@ -12,6 +12,7 @@ import {
   BORROW_METHODS, DEFERRED_CLOSURE_TAKERS, FULL_LOWERING_WORDS, GFP_ARG, OWNERSHIP_FUNCTIONS, PANICKING_METHODS, PASS_METHODS, STD_METHODS, TYPE_CLASSES,
 } from '../../api/rust';
 import type { FnItem, FileItems } from './items';
+import { isProjection } from './calls';
 import { resolveAssoc } from './function';
 import type { FileCtx } from './lower';
 import { LineTable } from './snode';
@@ -279,7 +280,7 @@ function methodCall(f: Found, dot: number, ty: Typer, item: FnItem, items: FileI
   const chain = receiverChain(ty.code, dot, false);
   const recvType = ty.exprBefore(dot);
   const argc = prevChar(ty.code, f.end - 1) > f.open ? 1 : 0;
-  if (BORROW_METHODS.has(method) || (method === 'get' && argc === 0)) return recvType;
+  if (BORROW_METHODS.has(method) || (method === 'get' && argc === 0) || (argc === 0 && isProjection(sameFile))) return recvType;
   if (PASS_METHODS.has(method)) return recvType && recvType !== OPAQUE && PANICKING_METHODS.has(method) ? unwrapType(recvType) : recvType;
   if (!sameFile && STD_METHODS.has(method)) return null;
   if (recvType === OPAQUE && chain !== 'self') {

@@ -15,7 +15,7 @@ import type { FileItems } from './items';
 import { bindPattern, patternCond } from './patterns';
 import { spanOf, type SourceText } from './source';
 import type { LineTable } from './snode';
-import { classify, fieldType, parseType, partsOf, unwrapType, type Part, type TypeRef } from './types';
+import { classify, fieldType, parseType, partsOf, unwrapType, type Part, type TypeDefs, type TypeRef } from './types';
 import {
   droppablesOf, joinFlows, joinKey, partsUnder, unit, type ClosureRef, type Droppable, type Flow, type Value, type Var,
 } from './values';
@@ -101,7 +101,7 @@ export class FnLowerer {
   /** The function returns a lock guard: it returns holding the lock, for its caller. */
   get returnsGuard(): boolean {
     const t = this.shape.returnType;
-    const c = t ? classify(unwrapType(t), this.shape.implType) : undefined;
+    const c = t ? classify(unwrapType(t), this.shape.implType, this.f.items.defs) : undefined;
     return !!c && !!CLASSES[c.cls].guard;
   }
 
@@ -476,7 +476,7 @@ export class FnLowerer {
     // In a loop the same variable holds a new value each time round: forget the last one's objects.
     if (want && this.loops.length && this.reachable) this.emit({ kind: 'assign', target: want, source: `?${name}`, targetIsLocal: true, label: `let ${name}: a new value` });
     let v = this.lowerExpr(valNode, { ...(want ? { want } : {}), ...(declType ? { type: declType } : {}) });
-    if (declType && !v.cls) v = retype(v, declType, this.shape.implType);
+    if (declType && !v.cls) v = retype(v, declType, this.shape.implType, this.f.items.defs);
     if (alt) {
       // let PAT = e else { diverge };
       const cond = pat ? patternCond(this, pat, v) : undefined;
@@ -1003,7 +1003,7 @@ export class FnLowerer {
         if (vn) this.lowerExpr(vn);
       }
     }
-    const own = classify(parseType(typeName), this.shape.implType);
+    const own = classify(parseType(typeName), this.shape.implType, this.f.items.defs);
     // Fields initialised later (`ctx.vm_bo = Some(vm_bo)`) are the struct's too: their drop flags
     // decide. Fields drop in declaration order, whatever the order of the literal.
     const declared = partsOf(parseType(typeName), this.f.items.defs, this.shape.implType);
@@ -1090,7 +1090,7 @@ export class FnLowerer {
       bindPattern(this, pattern, v, { byValue: !t?.borrowed, ...(t ? { declType: t } : {}) });
       return;
     }
-    const vc = t ? classify(t, this.shape.implType) : undefined;
+    const vc = t ? classify(t, this.shape.implType, this.f.items.defs) : undefined;
     const parts = vc ? (vc.owned ? [{ path: '', cls: vc.cls }] : []) : t && !t.borrowed ? partsOf(t, this.f.items.defs, this.shape.implType) : [];
     const key = this.freshKey(name);
     const cls = vc?.cls;
@@ -1214,7 +1214,7 @@ export function fieldOf(L: FnLowerer, base: Value, field: string, text: string):
     return { text, parts: [], resvOf, key: `${k}.resv`, borrowed: true };
   }
   const t = base.type ? fieldType(base.type, field, L.f.items.defs, L.shape.implType) : undefined;
-  const vc = t ? classify(t, L.shape.implType) : undefined;
+  const vc = t ? classify(t, L.shape.implType, L.f.items.defs) : undefined;
   const parts = partsUnder(base.parts, field);
   const own = parts.find((p) => p.path === '');
   const cls = vc?.cls ?? own?.cls;
@@ -1227,8 +1227,8 @@ export function fieldOf(L: FnLowerer, base: Value, field: string, text: string):
 const EMBEDDED = EMBEDDED_C_FIELDS;
 
 /** Give a value the class of a declared type (`let x: ARef<GpuVmBo<T>> = unsafe { ARef::from_raw(p) }`). */
-export function retype(v: Value, t: TypeRef, selfType?: string): Value {
-  const vc = classify(t, selfType);
+export function retype(v: Value, t: TypeRef, selfType?: string, defs?: TypeDefs): Value {
+  const vc = classify(t, selfType, defs);
   if (!vc) return { ...v, type: t };
   return { ...v, type: t, cls: vc.cls, ...(vc.manual ? { manual: true } : {}) };
 }

@@ -116,7 +116,7 @@ function sub(L: FnLowerer, v: Value, field: string): Value {
 function bindName(L: FnLowerer, name0: string, at: Node, v: Value, o: BindOpts, byRef: boolean): void {
   const name = name0;
   const t = o.declType ?? v.type;
-  const vc = o.declType ? classify(o.declType, L.shape.implType) : undefined;
+  const vc = o.declType ? classify(o.declType, L.shape.implType, L.f.items.defs) : undefined;
   const cls = vc?.cls ?? v.cls;
   const owning = !byRef && o.byValue && !v.borrowed && v.parts.length > 0;
   const base: Omit<Var, 'key' | 'owned' | 'parts'> = {

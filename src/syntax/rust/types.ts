@@ -136,12 +136,12 @@ export interface ValueClass {
 }
 
 /** The GPUVM class of a value of this type, if any. */
-export function classify(t: TypeRef, selfType?: string): ValueClass | undefined {
+export function classify(t: TypeRef, selfType?: string, defs?: TypeDefs): ValueClass | undefined {
   const owned = !t.borrowed && !t.pointer;
   let name = t.name;
   if (name === 'Self' && selfType) name = selfType;
   if (name === 'ManuallyDrop' && t.args[0]) {
-    const inner = classify(t.args[0], selfType);
+    const inner = classify(t.args[0], selfType, defs);
     return inner ? { ...inner, owned: owned && inner.owned, manual: true } : undefined;
   }
   if (name === 'ARef' && t.args[0]) {
@@ -154,12 +154,12 @@ export function classify(t: TypeRef, selfType?: string): ValueClass | undefined 
   }
   if ((name === 'KBox' || name === 'Box') && t.args[0]?.name === 'GpuVa') return { cls: 'va_alloc', owned };
   if (TRANSPARENT_TYPES.has(name) && t.args[0]) {
-    const inner = classify(t.args[0], selfType);
+    const inner = classify(t.args[0], selfType, defs);
     if (!inner) return undefined;
     // NonNull<GpuVmBo<T>> is a raw pointer: no ownership.
     return { ...inner, owned: owned && inner.owned && name !== 'NonNull' };
   }
-  const c = TYPE_CLASSES[name];
+  const c = typeClass(name, defs);
   if (!c) return undefined;
   return { cls: c, owned: owned && CLASSES[c].owning };
 }
@@ -168,6 +168,13 @@ export function classify(t: TypeRef, selfType?: string): ValueClass | undefined 
 export interface TypeDefs {
   structs: Map<string, { fields: Map<string, string>; tuple: string[] }>;
   enums: Map<string, Map<string, { fields: Map<string, string>; tuple: string[] }>>;
+  /** Types of the file that are handles: their Drop impl releases what they hold. */
+  handles: Map<string, ClassId>;
+}
+
+/** The class a type name is by itself: a GPUVM binding type, or a handle type of the file. */
+export function typeClass(name: string, defs?: TypeDefs): ClassId | undefined {
+  return TYPE_CLASSES[name] ?? defs?.handles.get(name);
 }
 
 export interface Part {
@@ -186,7 +193,7 @@ export interface Part {
  */
 export function partsOf(t: TypeRef, defs: TypeDefs, selfType?: string, depth = 3, seen: Set<string> = new Set()): Part[] {
   if (t.borrowed || t.pointer || depth < 0) return [];
-  const own = classify(t, selfType);
+  const own = classify(t, selfType, defs);
   if (own) return own.owned && CLASSES[own.cls].owning ? [{ path: '', cls: own.cls, ...(own.manual ? { manual: true } : {}) }] : [];
   if (t.elems) {
     if (t.array) return []; // arrays of handles: element paths are not known statically
