@@ -36,9 +36,12 @@ export class Program {
   private readonly roleOf = new Map<IrFunction, Set<string>>();
   /** role -> functions with it (roles are fixed once the constructor has read the ops tables). */
   private readonly roleIndex = new Map<string, IrFunction[]>();
+  /** file -> the Rust API generation it is written against (C files have none). */
+  private readonly genOf = new Map<string, string>();
 
   constructor(readonly files: IrFile[]) {
     this.functions = files.flatMap((f) => f.functions);
+    for (const f of files) if (f.apiGeneration) this.genOf.set(f.file, f.apiGeneration);
     for (const fn of this.functions) {
       push(this.byName, fn.name, fn);
       push(this.byDisplay, fn.displayName, fn);
@@ -89,7 +92,11 @@ export class Program {
       this.roleIndex.set(role, all);
     }
     const same = all.filter((f) => f.file === from.file);
-    return same.length ? same : all;
+    if (same.length) return same;
+    // Another file's callbacks only if it is written against the same API generation: files
+    // reviewed together may be unrelated drivers, and an Asahi VM never runs upstream callbacks.
+    const gen = this.genOf.get(from.file);
+    return gen ? all.filter((f) => { const g = this.genOf.get(f.file); return !g || g === gen; }) : all;
   }
 
   callees(fn: IrFunction): IrFunction[] {
