@@ -102,7 +102,6 @@ export function lowerMethodCall(L: FnLowerer, n: Node, fnNode: Node, opts: ExprO
   return programCall(L, n, calleeName, recv, args, callee?.returnType, recvMoved, opts);
 }
 
-
 /** What a guard dereferences to: the protected data, a place the model does not track. */
 function guardData(L: FnLowerer, g: Value): Value {
   const t = g.type;
@@ -373,7 +372,6 @@ export function lowerCall(L: FnLowerer, n: Node, fnNode: Node | null, opts: Expr
   return out;
 }
 
-
 /**
  * `Mutex::new(x)`, `KBox::new(x, GFP_KERNEL)`, `Arc::pin_init(init, flags)`: a std or kernel
  * container takes its by-value arguments; the first one's handles are the new value's.
@@ -391,7 +389,6 @@ function wrapArgs(L: FnLowerer, n: Node, args: Arg[], opts: ExprOpts): Value {
   }
   return { ...first.value, text: n.text };
 }
-
 
 function isConstructor(L: FnLowerer, segs: string[]): boolean {
   const last = segs[segs.length - 1] ?? '';
