@@ -202,8 +202,11 @@ export function collectItems(root: Node, src: SourceText): FileItems {
 /** A body that is `self` seen through fields and borrowing methods (`self.0.as_ptr().cast()`, `self.inner.get()`). */
 function isProjection(f: FnItem, src: SourceText): boolean {
   if (!f.self || f.self.byValue || f.params.length || !f.body) return false;
-  let e = src.code.slice(f.body.startIndex, f.body.endIndex).trim();
-  e = e.replace(/^\{\s*/, '').replace(/\s*\}$/, '').trim();
+  const { startIndex, endIndex } = f.body;
+  if (endIndex - startIndex > 240) return false; // one short expression
+  let e = src.code.slice(startIndex, endIndex).trim();
+  if (!e.startsWith('{') || !e.endsWith('}')) return false;
+  e = e.slice(1, -1).trim();
   const un = /^unsafe\s*\{([\s\S]*)\}$/.exec(e);
   if (un) e = un[1]!.trim();
   const m = /^&?\s*(?:mut\s+)?self((?:\s*\.\s*\w+(?:\s*::\s*<[^<>()]*>)?(?:\s*\(\s*\))?)*)$/.exec(e);
