@@ -107,7 +107,9 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
     states += ex.states;
     maxMs = Math.max(maxMs, ex.ms);
     const file = fileOf.get(fn.file)!;
-    const seen = new Set<string>();
+    // One finding per rule and place: the most severe (then the first found, i.e. a shortest trace).
+    const seen = new Map<string, number>();
+    const rank = (f: Finding): number => (f.severity === 'error' ? 0 : f.severity === 'warning' ? 1 : 2) * 2 + (f.certainty === 'possible' ? 1 : 0);
     for (const r of ex.raw) {
       const key = `${r.violation.rule}@${r.step.fn.id}#${r.step.node.id}`;
       if (!intrinsic.has(key)) { intrinsic.add(key); fr.intrinsic.push(key); }
@@ -117,14 +119,14 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
       if (atKey && !intrinsic.has(atKey)) { intrinsic.add(atKey); fr.intrinsic.push(atKey); }
       const f = toFinding(fn, ex, r.violation, r.at, r.step, contexts);
       const dk = `${f.rule}:${f.range.start.line}:${f.range.start.column}`;
-      if (seen.has(dk) || suppressed(file, fn, f)) continue;
-      seen.add(dk);
-      fr.findings.push(f);
+      if (suppressed(file, fn, f)) continue;
+      const at = seen.get(dk);
+      if (at === undefined) { seen.set(dk, fr.findings.length); fr.findings.push(f); } else if (rank(f) < rank(fr.findings[at]!)) fr.findings[at] = f;
     }
-    for (const f of deferredAcrossPaths(fn, ex, contexts)) {
+    for (const f of deferredAcrossPaths(fn, ex, contexts, intrinsic, fr)) {
       const dk = `${f.rule}:${f.range.start.line}:${f.range.start.column}`;
       if (seen.has(dk) || suppressed(file, fn, f)) continue;
-      seen.add(dk);
+      seen.set(dk, fr.findings.length);
       fr.findings.push(f);
     }
     if (ex.incomplete) fr.findings.push(incompleteFinding(fn, `analysis incomplete: ${ex.incomplete} after ${ex.states} states; findings for ${fn.displayName} may be missing`));
@@ -255,13 +257,17 @@ function incompleteFinding(fn: IrFunction, message: string): Finding {
 }
 
 /** A path that skips the deferred cleanup its function runs on other paths. */
-function deferredAcrossPaths(fn: IrFunction, ex: ExploreResult, contexts: Contexts): Finding[] {
+function deferredAcrossPaths(fn: IrFunction, ex: ExploreResult, contexts: Contexts, intrinsic: Set<string>, fr: FunctionResult): Finding[] {
   if (!ex.cleansUp) return [];
   const out: Finding[] = [];
   for (const { end, origins } of ex.pending) {
     for (const origin of origins) {
       const o = ex.origins.get(origin);
       if (!o) continue;
+      // A put a helper makes and skips the flush of: the helper reports it, its callers need not.
+      const key = `deferred-cleanup-missing@${o.fn.id}#${o.node.id}`;
+      if (o.fn !== fn && intrinsic.has(key)) continue;
+      if (o.fn === fn && !intrinsic.has(key)) { intrinsic.add(key); fr.intrinsic.push(key); }
       const d = end.at.state.deferredPuts.find((x) => x.origin === origin);
       const b = d ? end.at.state.objects[d.vmBo] as VmBoObj | undefined : undefined;
       const exitSpan = end.at.step?.node.span;

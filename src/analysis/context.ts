@@ -34,9 +34,14 @@ export class Program {
   private readonly byName = new Map<string, IrFunction[]>();
   private readonly byDisplay = new Map<string, IrFunction[]>();
   private readonly roleOf = new Map<IrFunction, Set<string>>();
+  /** role -> functions with it (roles are fixed once the constructor has read the ops tables). */
+  private readonly roleIndex = new Map<string, IrFunction[]>();
+  /** file -> the Rust API generation it is written against (C files have none). */
+  private readonly genOf = new Map<string, string>();
 
   constructor(readonly files: IrFile[]) {
     this.functions = files.flatMap((f) => f.functions);
+    for (const f of files) if (f.apiGeneration) this.genOf.set(f.file, f.apiGeneration);
     for (const fn of this.functions) {
       push(this.byName, fn.name, fn);
       push(this.byDisplay, fn.displayName, fn);
@@ -79,10 +84,16 @@ export class Program {
     return same.length ? same : hits;
   }
 
-  /** The function a call names: same file first; a bare method name only if unambiguous. */
+  /**
+   * The function a call names: same file first; a bare method name only if unambiguous. A name
+   * qualified by a type (`PageTable::unmap`) means that type's function: no other type's will do;
+   * `?::unmap` is a method of a type nobody knows.
+   */
   lookup(callee: string, from: IrFunction): IrFunction | undefined {
     const exact = this.byDisplay.get(callee);
     if (exact?.length) return exact.find((f) => f.file === from.file) ?? (exact.length === 1 ? exact[0] : undefined);
+    // `?::name`: a method of a receiver whose type the front end could not tell: no guessing.
+    if (/^(?:[A-Z]\w*|\?)::\w+$/.test(callee)) return undefined;
     const short = callee.includes('::') ? callee.slice(callee.lastIndexOf('::') + 2) : callee;
     const hits = this.byName.get(short) ?? [];
     const same = hits.filter((f) => f.file === from.file);
@@ -93,17 +104,19 @@ export class Program {
     return type ? same.find((f) => f.displayName === `${type}::${short}`) : undefined;
   }
 
-  private readonly roleCache = new Map<string, IrFunction[]>();
-
   byRole(role: string, from: IrFunction): IrFunction[] {
-    let all = this.roleCache.get(role);
+    let all = this.roleIndex.get(role);
     if (!all) {
       all = this.functions.filter((f) => this.roleOf.get(f)?.has(role));
-      this.roleCache.set(role, all);
+      this.roleIndex.set(role, all);
     }
     if (!all.length) return all;
     const same = all.filter((f) => f.file === from.file);
-    return same.length ? same : all;
+    if (same.length) return same;
+    // Another file's callbacks only if it is written against the same API generation: files
+    // reviewed together may be unrelated drivers, and an Asahi VM never runs upstream callbacks.
+    const gen = this.genOf.get(from.file);
+    return gen ? all.filter((f) => { const g = this.genOf.get(f.file); return !g || g === gen; }) : all;
   }
 
   callees(fn: IrFunction): IrFunction[] {

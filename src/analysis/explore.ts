@@ -238,7 +238,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
         if (known) vars = { ...vars, [tgt]: known };
         s = forgetDerived(s, tgt);
         if (ev.source === 'NULL') {
-          if (tgt in s.names || tgt in s.nullNames) s = apply1(s, { op: 'unbind', args: [tgt] });
+          if (tgt in s.names || tgt in s.nullNames) s = unbindName(s, tgt, 'null');
         } else {
           // A target declared as a handle: the source is one too (through a field, or from outside).
           if (src && ev.holds && !src.startsWith('#') && !(src in s.names) && !(src in s.nullNames)) {
@@ -246,7 +246,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
             if (r) s = r.state;
           }
           if (src && (src in s.names || src in s.nullNames)) {
-            s = apply1(s, { op: 'alias', args: [tgt, src] });
+            s = aliasName(s, tgt, src);
             if (!ev.targetIsLocal && src in s.names) s = apply1(s, { op: 'hand_on', args: [src] });
           } else if (tgt in s.names || tgt in s.nullNames) {
             // A value the analysis does not know: the target no longer names its old object.
@@ -256,6 +256,14 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
           }
         }
         return next(s, vars, rec(ev.label, 'assign', EMPTY));
+      }
+      case 'flag': {
+        // Rust drop flags: whether a conditionally moved local still owns its value.
+        const f = `flag:${rewrite(p.stack, ev.key)}`;
+        if ((p.vars[f] === '1') === ev.set) return plain(ev.label);
+        const vars = { ...p.vars };
+        if (ev.set) vars[f] = '1'; else delete vars[f];
+        return next(p.state, vars, rec(ev.label, 'nop', EMPTY));
       }
       case 'handOn': case 'forget': {
         const k = rewrite(p.stack, ev.key);
@@ -376,6 +384,12 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
       const res = ev.result ? rewrite(p.stack, ev.result) : undefined;
       const rv = ev.resultVar ? rewrite(p.stack, ev.resultVar) : undefined;
       let s = res && (res in p.state.names || res in p.state.nullNames) ? forgetName(p.state, res) : p.state;
+      // What is passed by value (a Rust move) is the callee's to release.
+      for (const i of ev.moves ?? []) {
+        const a = ev.args[i];
+        const k = a ? rewrite(p.stack, a) : undefined;
+        if (k && k in s.names) s = apply1(s, { op: 'hand_on', args: [k], opts: { count: '1' } });
+      }
       // A helper of the program left opaque (too deep, or recursive) may keep the references it is given.
       if (target && inlinable(callees, target)) {
         for (const a of ev.args) {
@@ -414,8 +428,9 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
     rec: (label: string, op: string, o: StepRecord['outcome']) => StepRecord): PNode[] {
     const frame = p.stack.frame;
     if (p.stack.parent) {
-      // Return from an inlined helper or callback.
-      if (frame.after.length) {
+      // Return from an inlined helper or callback. drm_gpuvm_sm_map()/sm_unmap() stop at the first
+      // step callback that fails.
+      if (frame.after.length && ev.error !== true) {
         const [nextCb, ...rest] = frame.after;
         const nf: Frame = { fn: nextCb!, prefix: framePrefix(p.stack.depth, nextCb!), paramMap: {}, callNode: frame.callNode!, after: rest };
         const stack: Stack = { frame: nf, parent: p.stack.parent, depth: p.stack.depth };
@@ -426,8 +441,11 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
       const callNode = frame.callNode!;
       const value = ev.value ? rewrite(p.stack, ev.value) : undefined;
       if (frame.resultKey && value && (value in s.names || value in s.nullNames)) {
-        s = apply1(s, { op: 'alias', args: [frame.resultKey, value] });
+        s = aliasName(s, frame.resultKey, value);
         if (frame.resultEscapes && frame.resultKey in s.names) s = apply1(s, { op: 'hand_on', args: [frame.resultKey] });
+      } else if (frame.resultKey && ev.error) {
+        // An error return gives the caller no object: its result is an ERR_PTR / Err on this path.
+        s = unbindName(s, frame.resultKey, 'err');
       } else if (frame.resultKey && (frame.resultKey in s.names || frame.resultKey in s.nullNames)) {
         s = forgetName(s, frame.resultKey);
       }
@@ -438,6 +456,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
       let vars = frame.resultVar && frame.resultVar in done.vars ? withoutVar(done.vars, frame.resultVar) : done.vars;
       const known = value === '#0' ? 'zero' : value === '#1' ? 'nonzero' : value ? p.vars[value] : undefined;
       if (frame.resultVar && known) vars = { ...vars, [frame.resultVar]: known };
+      else if (frame.resultVar && ev.error !== undefined) vars = { ...vars, [frame.resultVar]: ev.error ? 'nonzero' : 'zero' };
       const parentStack = p.stack.parent;
       const r = rec(`return from ${frame.fn.displayName}`, 'return', EMPTY);
       const out: PNode[] = callNode.succ.map((succ) => ({ stack: parentStack, node: succ, state: s, vars, parent: p, step: r, len: p.len + 1 }));
@@ -447,7 +466,8 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
     const value = ev.value ? rewrite(p.stack, ev.value) : undefined;
     if (value && value in s.names) s = apply1(s, { op: 'hand_on', args: [value], label: ev.label });
     // The caller's locks, and locks held through a drm_exec context the caller owns, are not this function's to release.
-    const entryLocks = s.locks.filter((l) => l.via === 'caller' || (l.via === 'exec' && !p.vars['#exec_local'])).map((l) => l.id);
+    // (A function that returns a lock guard keeps its locks on purpose.)
+    const entryLocks = s.locks.filter((l) => ev.keepsLocks || l.via === 'caller' || (l.via === 'exec' && !p.vars['#exec_local'])).map((l) => l.id);
     const vs = exitViolations(s, { how: ev.label, entryLocks, references: true });
     const leaked = s.locks.filter((l) => !entryLocks.includes(l.id));
     vs.filter((v) => v.rule === 'lock-leak').forEach((v, i) => { const l = leaked[i]; if (l) leakOf.set(v, l.origin ?? l.id); });
@@ -476,7 +496,9 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
   function evalCond(p: PNode, c: Cond): boolean | undefined {
     const k = rewrite(p.stack, c.key);
     let v: boolean | undefined;
-    if (c.test === 'same') {
+    if (c.test === 'flag') {
+      v = p.vars[`flag:${k}`] === '1';
+    } else if (c.test === 'same') {
       const o = rewrite(p.stack, c.other);
       const a = p.state.names[k];
       const b = p.state.names[o];
@@ -568,10 +590,12 @@ export function withoutFramePrefixes(text: string): string {
 
 /** Forget an inlined frame's names, consumed handles and remembered values when it returns. */
 function dropFrame(s: ModelState, vars: Record<string, string>, prefix: string): { state: ModelState; vars: Record<string, string> } {
+  // A frame's names start with its prefix; its Rust drop flags with `flag:` and the prefix.
+  const flag = `flag:${prefix}`;
   const strip = <T>(o: Record<string, T>): Record<string, T> | undefined => {
     let out: Record<string, T> | undefined;
     for (const k of Object.keys(o)) {
-      if (!k.startsWith(prefix)) continue;
+      if (!k.startsWith(prefix) && !k.startsWith(flag)) continue;
       out ??= { ...o };
       delete out[k];
     }
@@ -631,6 +655,37 @@ function varsKey(vars: Record<string, string>): string {
 }
 
 /** The handle no longer names anything (its object, and the references held on it, stay). */
+/**
+ * The model's `alias` and `unbind` change only the names: done here with the rest of the
+ * state shared (states are never changed in place once made), instead of a deep copy each.
+ */
+function aliasName(s: ModelState, name: string, from: string): ModelState {
+  const id = s.names[from];
+  if (id !== undefined) return bindId(s, name, id);
+  const how = s.nullNames[from];
+  return how ? unbindName(s, name, how) : s;
+}
+
+function bindId(s: ModelState, name: string, id: string): ModelState {
+  if (s.names[name] === id && !(name in s.nullNames)) return s;
+  let nullNames = s.nullNames;
+  if (name in nullNames) {
+    nullNames = { ...nullNames };
+    delete nullNames[name];
+  }
+  return { ...s, names: { ...s.names, [name]: id }, nullNames };
+}
+
+function unbindName(s: ModelState, name: string, how: 'null' | 'err'): ModelState {
+  if (s.nullNames[name] === how && !(name in s.names)) return s;
+  let names = s.names;
+  if (name in names) {
+    names = { ...names };
+    delete names[name];
+  }
+  return { ...s, names, nullNames: { ...s.nullNames, [name]: how } };
+}
+
 function forgetName(s: ModelState, name: string): ModelState {
   const names = { ...s.names };
   const nullNames = { ...s.nullNames };
@@ -744,7 +799,7 @@ export function resolve(s: ModelState, key: string, kind: ObjKind, fctx: Functio
         if (!o.vmBo && o.unknown) {
           // An outside VA's vm_bo is of the VA's GEM, if that is known already.
           const gemName = o.gem ? Object.keys(s.names).find((n) => s.names[n] === o.gem) : undefined;
-          const st = gemName ? apply1(s, { op: 'alias', args: [`${key}.obj`, gemName] }) : s;
+          const st = gemName ? aliasName(s, `${key}.obj`, gemName) : s;
           const r = declare(st, key, 'vm_bo', fctx, cfg);
           if (!r) return undefined;
           return { state: apply1(r.state, { op: 'va_assume_linked', args: [base, key] }), name: key };
@@ -754,14 +809,14 @@ export function resolve(s: ModelState, key: string, kind: ObjKind, fctx: Functio
         // An outside VA's GEM is the one of the vm_bo it is linked to.
         if (!o.gem && o.unknown && !o.vmBo) {
           const r = resolve(s, `${base}.vm_bo.obj`, 'gem', fctx, cfg);
-          if (r) return { state: apply1(r.state, { op: 'alias', args: [key, r.name] }), name: key };
+          if (r) return { state: aliasName(r.state, key, r.name), name: key };
         }
         target = o.gem;
       } else target = o.vm;
     }
     if (!target) continue;
     const name = Object.keys(s.names).find((n) => s.names[n] === target);
-    if (name) return { state: apply1(s, { op: 'alias', args: [key, name] }), name: key };
+    if (name) return { state: aliasName(s, key, name), name: key };
   }
   return declare(s, key, kind, fctx, cfg);
 }
@@ -786,7 +841,7 @@ function declare(s: ModelState, key: string, kind: ObjKind, fctx: FunctionContex
     case 'vm': {
       // One GPUVM per function: every VM expression of a function names the same VM.
       const vm = theVm(s);
-      if (vm) return { state: apply1(s, { op: 'alias', args: [key, vm] }), name: key };
+      if (vm) return { state: aliasName(s, key, vm), name: key };
       const opts = { ...vmFlags(fctx), ...(key.startsWith('#') ? { label: 'the VM' } : {}) };
       return { state: apply1(s, { op: 'vm_declare', args: [key], opts }), name: key };
     }

@@ -36,7 +36,9 @@ export type Cond =
   /** An int/bool result variable is zero (false) or not. */
   | { test: 'zero'; key: string; negate: boolean }
   /** Two handles point to the same object (Rust `ptr::eq(a, b)`, C `a == b`). */
-  | { test: 'same'; key: string; other: string; negate: boolean };
+  | { test: 'same'; key: string; other: string; negate: boolean }
+  /** A Rust drop flag is set: the value in `key` is still owned here (not moved out on this path). */
+  | { test: 'flag'; key: string; negate: boolean };
 
 export type IrEvent =
   /** A GPUVM API call (or a Rust drop/guard release that means one). `op` is a model op name. */
@@ -55,10 +57,12 @@ export type IrEvent =
     /** `args`: the key of each argument; `#0` / `#1` for a literal false/zero or true/nonzero; null when it names nothing. */
     kind: 'call'; callee: string; args: Array<string | null>; label: string;
     result?: string; resultVar?: string; resultEscapes?: boolean;
+    /** Rust: arguments passed by value; when the callee is not inlined, their references go to it. */
+    moves?: number[];
   }
   /**
    * `target = source` between handles: an alias if target is a local, a hand-on if it is a field or
-   * global. `source` NULL clears the target.
+   * global. `source` NULL clears the target; a source that names nothing known makes it unknown.
    */
   | {
     kind: 'assign'; target: string; source: string | 'NULL'; label: string; targetIsLocal: boolean;
@@ -70,8 +74,20 @@ export type IrEvent =
   /** A handle is forgotten (mem::forget, ManuallyDrop without take): its reference is never released. */
   | { kind: 'forget'; key: string; label: string }
   | { kind: 'assume'; cond: Cond; label: string }
-  /** A function exit: return, `?`, end of body. `value` is the handle returned, if any. */
-  | { kind: 'exit'; label: string; value?: string }
+  /**
+   * Set or clear a Rust drop flag: set when a value is initialised, cleared when it is moved out or
+   * dropped. Drops that run only on some paths test it with an `assume` on `{ test: 'flag' }`.
+   */
+  | { kind: 'flag'; key: string; set: boolean; label: string }
+  /**
+   * A function exit: return, `?`, end of body. `value` is the handle returned, if any; `error` says
+   * the function returns an error here (Rust `Err`/`None`, a `?` exit), false a success, unset unknown.
+   */
+  | {
+    kind: 'exit'; label: string; value?: string; error?: boolean;
+    /** The function returns holding its locks on purpose (it returns a lock guard). */
+    keepsLocks?: boolean;
+  }
   /** Part of the function that could not be parsed. */
   | { kind: 'unparsed'; label: string }
   | { kind: 'nop'; label: string };

@@ -289,6 +289,8 @@ export class Working {
    */
   checkAcquire(ref: LockRef, how: string, via: HeldLock['via'] = 'direct'): boolean {
     let ok = true;
+    // A lock surely held already is the finding; locks that may be the same one only matter without it.
+    const sameHeld = this.s.locks.some((l) => this.relation(l, ref) === 'same' && !(via === 'exec' && l.via === 'exec'));
     for (const l of this.s.locks) {
       const r = this.relation(l, ref);
       if (r === 'different') continue;
@@ -301,7 +303,7 @@ export class Working {
       if (r === 'same') {
         this.violate('lock-recursion', `${how} takes ${ref.label}, which this path already holds: self-deadlock`, { related: [this.takenHere(l)] });
         ok = false;
-      } else {
+      } else if (!sameHeld) {
         this.violate('lock-recursion', `${how} takes ${ref.label} while this path holds ${l.label}; they may be the same lock (self-deadlock), and lockdep reports recursive locking of the same class`,
           { certainty: 'possible', severity: 'warning', related: [this.takenHere(l)] });
       }
@@ -1081,6 +1083,7 @@ const HANDLERS: Record<string, Handler> = {
     const vmId = va.vm;
     removeVa(w, va);
     for (const n of op.args.slice(1)) {
+      if (w.isNull(n)) continue; // drm_gpuva_remap() takes NULL for a side that does not exist
       const nv = w.getKind(n, 'va');
       if (vmId && w.needLive(nv, w.what)) {
         if (va.gem && !nv.gem) nv.gem = va.gem;
@@ -1134,15 +1137,15 @@ const HANDLERS: Record<string, Handler> = {
   sm_unmap(w, op) { w.needLive(w.getKind(arg(op, 0), 'vm'), w.what); },
 
   exec_begin(w) { w.s.exec = true; },
+  // Locking into a drm_exec context does not start one: without drm_exec_init() on this path the
+  // context (and what it locks) is the caller's.
   exec_prepare_obj(w, op) {
     const g = w.getKind(arg(op, 0), 'gem');
     w.acquire(w.resvOfGem(g), w.what, 'exec');
-    w.s.exec = true;
   },
   prepare_vm(w, op) {
     const vm = w.getKind(arg(op, 0), 'vm');
     w.acquire(w.resvOfVm(vm), w.what, 'exec');
-    w.s.exec = true;
   },
   prepare_objects(w, op) {
     const vm = w.getKind(arg(op, 0), 'vm');
@@ -1383,7 +1386,6 @@ export function prepareObjectsPrologue(w: Working, vm: VmObj): void {
   if (w.signalling && vm.extobj.length === 0 && !vm.listsKnown) {
     w.violate('signalling-resv-lock', `${w.what} locks the resv of every external object ${w.sigWhere}`, { related: w.sigRelated() });
   }
-  w.s.exec = true;
 }
 
 /**

@@ -19,6 +19,8 @@ export function exitViolations(s: ModelState, o: ExitOptions): Violation[] {
   const entry = new Set(o.entryLocks ?? []);
   for (const l of s.locks) {
     if (entry.has(l.id)) continue;
+    // Locked into a drm_exec context this path did not start: the context's owner releases it.
+    if (l.via === 'exec' && !s.exec) continue;
     out.push({
       rule: 'lock-leak', certainty: 'definite', message: `${o.how} with ${l.label} still held`,
       related: [{ origin: l.origin, message: `${l.label} taken here` }],

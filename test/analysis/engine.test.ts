@@ -118,3 +118,25 @@ test('the budget stops a path explosion and says so', () => {
   assert.equal(inc.severity, 'info');
   assert.ok(r.stats.states <= 2001);
 });
+
+test('a Rust drop flag: the drop at scope end happens only on the path that did not move the handle', () => {
+  const k = new FnKit('drop_flag', 10)
+    .api('bo_obtain_prealloc', [a('pre')], { result: 'vm_bo' });
+  k.b.emit({ kind: 'flag', key: 'vm_bo', set: true, label: 'vm_bo initialised' });
+  k.ifThen({ test: 'zero', key: 'moved', negate: false }, (x) => {
+    x.api('bo_put_deferred', [a('vm_bo')], { label: 'drop(vm_bo)' });
+    x.b.emit({ kind: 'flag', key: 'vm_bo', set: false, label: 'vm_bo moved' });
+  });
+  const f = k.b.fork({ test: 'flag', key: 'vm_bo', negate: false }, 'drop flag of vm_bo');
+  k.b.open = f.then;
+  k.api('bo_put_deferred', [a('vm_bo')], { label: 'drop of vm_bo at end of scope' });
+  k.b.open = [...k.b.open, ...f.else];
+  const fn = k.done({ language: 'rust' }, [{ name: 'pre', key: 'pre', kind: 'vm_bo', owned: true, detached: true }]);
+  const r = analyzeProgram([file([fn], imm)]);
+  assert.deepEqual(r.findings.filter((x) => x.severity !== 'info').map((x) => x.rule), [], JSON.stringify(r.findings.map((x) => x.message)));
+  // Without the flag test the second drop is a double put on the path that dropped early.
+  const k2 = new FnKit('no_flag', 10).api('bo_obtain_prealloc', [a('pre')], { result: 'vm_bo' })
+    .api('bo_put_deferred', [a('vm_bo')]).api('bo_put_deferred', [a('vm_bo')]);
+  const r2 = analyzeProgram([file([k2.done({}, [{ name: 'pre', key: 'pre', kind: 'vm_bo', owned: true, detached: true }])], imm)]);
+  assert.ok(r2.findings.some((x) => x.rule === 'vm-bo-double-put'));
+});
