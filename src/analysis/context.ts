@@ -113,10 +113,13 @@ export class Program {
     if (!all.length) return all;
     const same = all.filter((f) => f.file === from.file);
     if (same.length) return same;
-    // Another file's callbacks only if it is written against the same API generation: files
-    // reviewed together may be unrelated drivers, and an Asahi VM never runs upstream callbacks.
+    // Otherwise the callbacks of the same driver: same language and directory (files reviewed
+    // together may be unrelated drivers), and for Rust the same API generation (an Asahi VM never
+    // runs upstream callbacks).
+    const dir = (file: string) => file.replace(/[^/\\]*$/, '');
     const gen = this.genOf.get(from.file);
-    return gen ? all.filter((f) => { const g = this.genOf.get(f.file); return !g || g === gen; }) : all;
+    return all.filter((f) => f.language === from.language && dir(f.file) === dir(from.file)
+      && (!gen || !this.genOf.get(f.file) || this.genOf.get(f.file) === gen));
   }
 
   callees(fn: IrFunction): IrFunction[] {
