@@ -24,7 +24,7 @@ export function drawHeader(view: SimulationView, pathIndex: number, events: Head
   const add = (term: string, value: string) => {
     if (value.trim()) meta.append(h('dt', {}, term), h('dd', {}, value));
   };
-  add('File', view.file);
+  add('File', view.fileLabel ?? view.file);
   add('Context', view.context);
   add('Mode', view.mode);
 

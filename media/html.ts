@@ -26,6 +26,16 @@ export function makeNonce(): string {
   return btoa(bin);
 }
 
+/**
+ * webview.cspSource is one or more sources separated by spaces: 'self' or host/scheme sources
+ * (`https://*.vscode-cdn.net`, `vscode-webview:`). Anything else (a `;`, a quote, a keyword such
+ * as 'unsafe-inline') could widen or end the policy.
+ */
+export function validCspSource(src: string): boolean {
+  const tokens = src.trim().split(/ +/);
+  return tokens.length > 0 && tokens.every((t) => t === "'self'" || /^[a-z][a-z0-9+.-]*:(\/\/[A-Za-z0-9*.:\-/[\]_~%]*)?$/.test(t));
+}
+
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
   return [
     "default-src 'none'",
@@ -39,7 +49,7 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
 export function webviewHtml(opts: WebviewHtmlOptions): string {
   // A nonce or source that could close the attribute would defeat the policy: refuse it.
   if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(opts.nonce)) throw new Error('webviewHtml: the nonce must be at least 16 base64 characters');
-  if (/[;'"\s]/.test(opts.cspSource)) throw new Error('webviewHtml: unexpected characters in cspSource');
+  if (!validCspSource(opts.cspSource)) throw new Error(`webviewHtml: unexpected cspSource ${JSON.stringify(opts.cspSource)}`);
   const csp = contentSecurityPolicy(opts.cspSource, opts.nonce);
   return `<!DOCTYPE html>
 <html lang="en">

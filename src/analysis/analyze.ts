@@ -234,7 +234,8 @@ function toFinding(fn: IrFunction, ex: ExploreResult, v: Violation, at: PNode, r
   const raw = via && !v.message.includes(`via ${via}`) ? `${v.message} (via ${via}())` : v.message;
   const message = withoutFramePrefixes(raw);
   const steps = pathSteps(at);
-  const trace: TraceEntry[] = [...entryTrace(fn, contexts), ...steps.filter(({ r: s }) => s.node.span).map(({ r: s }) => ({
+  // The function's entry node is already the entry line of entryTrace().
+  const trace: TraceEntry[] = [...entryTrace(fn, contexts), ...steps.filter(({ r: s }) => s.node.span && !(s.depth === 0 && s.node.id === fn.entry)).map(({ r: s }) => ({
     file: s.fn.file, range: toRange(s.node.span),
     message: withoutFramePrefixes(s.outcome.assumptions.length ? `${s.label} (assuming ${s.outcome.assumptions.join('; ')})` : s.label),
   }))];
@@ -325,7 +326,18 @@ export function functionView(r: FunctionResult, maxPaths = 12): SimulationView {
   const paths: PathView[] = [];
   if (ex) {
     const ends = [...ex.ends];
-    ends.sort((a, b) => Number(hasViolations(b.at)) - Number(hasViolations(a.at)) || a.at.len - b.at.len);
+    // Paths with findings first; among them the ones with the most kinds of findings, then the
+    // ones that assume least (an allocation that fails is a side path), then the shortest.
+    const rank = (e: typeof ends[number]) => {
+      const st = pathSteps(e.at);
+      return { rules: new Set(st.flatMap(({ r: s }) => s.outcome.violations.map((v) => v.rule))).size, assumed: st.reduce((n, { r: s }) => n + s.outcome.assumptions.length, 0) };
+    };
+    const ranks = new Map(ends.map((e) => [e, rank(e)]));
+    ends.sort((a, b) => {
+      const ra = ranks.get(a)!;
+      const rb = ranks.get(b)!;
+      return Number(rb.rules > 0) - Number(ra.rules > 0) || rb.rules - ra.rules || ra.assumed - rb.assumed || a.at.len - b.at.len;
+    });
     const seenLabels = new Map<string, number>();
     for (const e of ends.slice(0, maxPaths)) {
       const steps = pathSteps(e.at);
@@ -347,11 +359,6 @@ export function functionView(r: FunctionResult, maxPaths = 12): SimulationView {
     kind: 'function', title: fn.displayName, file: fn.file, language: fn.language, context: r.contextLabel, mode: r.modeLabel, paths,
     ...(ex?.incomplete ? { incomplete: ex.incomplete } : fn.partial ? { incomplete: fn.partial.reason } : {}),
   };
-}
-
-function hasViolations(at: PNode): boolean {
-  for (let x: PNode | undefined = at; x; x = x.parent) if (x.step?.outcome.violations.length) return true;
-  return false;
 }
 
 /** The model's state right after a node of the function (first path that reached it), for hovers. */

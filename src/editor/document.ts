@@ -127,11 +127,9 @@ export class DocumentModel {
   }
 }
 
-function within(s: IrFunction['span'], line: number, column: number): boolean {
-  if (line < s.start.line || line > s.end.line) return false;
-  if (line === s.start.line && column < s.start.column) return false;
-  if (line === s.end.line && column > s.end.column) return false;
-  return true;
+/** Lines only: a cursor in the indentation before `fn` (or after the closing brace) is in the function. */
+function within(s: IrFunction['span'], line: number, _column: number): boolean {
+  return line >= s.start.line && line <= s.end.line;
 }
 
 function size(f: IrFunction): number {

@@ -21,6 +21,8 @@ export interface SimulationView {
   title: string;
   /** The document the steps' locations refer to. */
   file: string;
+  /** How to show it (a workspace-relative path); `file` when absent. */
+  fileLabel?: string;
   language: 'rust' | 'c' | 'gpuvm';
   /** "DMA-fence signalling path (run_job)", "process context". */
   context: string;

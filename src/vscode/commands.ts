@@ -97,7 +97,7 @@ async function simulateFunction(d: CommandDeps, uri?: vscode.Uri, fnId?: string,
     });
     result = again.functions.find((x) => x.fn.id === fn!.id) ?? result;
   }
-  const view = functionView(result);
+  const view = { ...functionView(result), fileLabel: vscode.workspace.asRelativePath(doc.uri) };
   const pathId = line ? view.paths.find((p) => p.findings.some((f) => f.range.start.line === line))?.id : undefined;
   TracePanel.show(d.extensionUri, d.log, view, pathId ? { pathId } : undefined);
 }
@@ -113,7 +113,7 @@ async function simulateScenario(d: CommandDeps, uri?: vscode.Uri): Promise<void>
   let view: SimulationView;
   try {
     const r = runScenario(parseScenario(doc.getText(), doc.uri.toString()));
-    view = scenarioView(r, doc.uri.toString(), doc.uri.path.split('/').pop()!);
+    view = { ...scenarioView(r, doc.uri.toString(), doc.uri.path.split('/').pop()!), fileLabel: vscode.workspace.asRelativePath(doc.uri) };
   } catch (e) {
     if (e instanceof ScenarioSyntaxError) {
       const x = e.errors[0]!;

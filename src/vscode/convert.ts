@@ -3,6 +3,10 @@
 
 import * as vscode from 'vscode';
 import type { Finding, Range, TraceEntry } from '../model/finding';
+import { OP_BY_NAME } from '../model/ops';
+
+/** Model operations that only keep track of names and ownership. */
+const BOOKKEEPING = new Set(['alias', 'unbind', 'hand_on', 'forget', 'vm_declare', 'gem_declare', 'vm_bo_declare', 'va_declare', 'va_assume_linked', 'use']);
 
 export const SOURCE = 'gpuvm-review';
 
@@ -44,8 +48,13 @@ export function toDiagnostic(f: Finding, uri: vscode.Uri, extensionUri: vscode.U
     rel.push(new vscode.DiagnosticRelatedInformation(location(uri, t, toUri), t.message));
   };
   for (const r of f.related ?? []) add(r);
-  const steps = f.trace.filter((t) => !(t.range.start.line === f.range.start.line && t.file === f.file));
-  for (const t of steps.slice(Math.max(0, steps.length - MAX_TRACE_RELATED))) add(t);
+  // Then the GPUVM calls of the path (not its assignments and conditions), the last few.
+  const calls: TraceEntry[] = f.steps
+    ? f.steps.filter((st) => st.location && OP_BY_NAME.has(st.op) && !BOOKKEEPING.has(st.op))
+      .map((st) => ({ file: st.location!.file, range: st.location!.range, message: st.label.trim() }))
+    : f.trace;
+  const others = calls.filter((t) => !(t.range.start.line === f.range.start.line && t.file === f.file));
+  for (const t of others.slice(Math.max(0, others.length - MAX_TRACE_RELATED))) add(t);
   if (rel.length) d.relatedInformation = rel;
   return d;
 }

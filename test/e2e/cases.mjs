@@ -46,7 +46,7 @@ export const CASES = {
       await ui.openFile('scenarios/prealloc-freed-when-found.gpuvm');
       await ui.problems(['vm-bo-use-after-put']);
       await ui.command('GPUVM: Simulate Scenario');
-      const frame = await ui.webview('drm_gpuvm_bo_obtain_prealloc');
+      const frame = await ui.webview('prealloc-freed-when-found.gpuvm');
       const text = await frame.evaluate(() => document.body.innerText);
       if (!text.includes('vm-bo-use-after-put')) throw new Error('the scenario webview lacks its finding');
       return 'scenario simulated';

@@ -266,21 +266,30 @@ function uiHelpers(page, wait, shot) {
       await page.keyboard.press('Control+P');
       await qi.locator('input').waitFor({ state: 'visible', timeout: wait });
       await page.keyboard.type(rel, { delay: 5 });
-      await qi.locator('.monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: wait });
-      await page.keyboard.press('Enter');
-      await page.locator(`.tabs-container .tab[data-resource-name="${name}"]`).waitFor({ state: 'visible', timeout: wait });
+      const row = qi.locator('.monaco-list-row', { hasText: name }).first();
+      await row.waitFor({ state: 'visible', timeout: wait });
+      await row.click();
+      await page.locator(`.tabs-container .tab.active[data-resource-name="${name}"]`).waitFor({ state: 'visible', timeout: wait });
       await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: wait });
     },
     async problems(expected, timeout = wait) {
       const panel = page.locator('.markers-panel');
       if (!(await panel.isVisible())) await page.keyboard.press('Control+Shift+M');
       await panel.waitFor({ state: 'visible', timeout: wait });
-      let seen = [];
-      await waitFor(`problems ${expected.join(', ')}`, async () => {
-        seen = (await panel.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
-        return expected.every((x) => seen.some((s) => s.includes(x)));
-      }, timeout).catch((e) => { throw new Error(`${e.message}; rows seen: ${seen.map((s) => `"${s}"`).join(', ')}`); });
-      return seen;
+      // The list is virtualized (rows out of view do not exist): filter it for each expected text.
+      const filter = page.locator('.panel input[placeholder^="Filter"]').first();
+      const rowsSeen = [];
+      for (const x of expected) {
+        await filter.fill(x);
+        let seen = [];
+        await waitFor(`a problem with "${x}"`, async () => {
+          seen = (await panel.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+          return seen.some((s) => s.includes(x));
+        }, timeout).catch((e) => { throw new Error(`${e.message}; rows seen: ${seen.map((s) => `"${s}"`).join(', ')}`); });
+        rowsSeen.push(seen.find((s) => s.includes(x) && s.includes('gpuvm-review')) ?? seen.find((s) => s.includes(x)));
+      }
+      await filter.fill('');
+      return rowsSeen;
     },
     async gotoLine(line) {
       await page.locator('.editor-instance .monaco-editor').first().click();

@@ -175,6 +175,11 @@ describe('page and messages', () => {
     assert.ok(html.includes('src="https://x/a.js?&quot;&gt;&lt;script&gt;"'));
     assert.throws(() => webviewHtml({ cspSource: 'https://x', nonce: "abc'; script-src *", scriptUri: '', styleUri: '' }), /nonce/);
     assert.throws(() => webviewHtml({ cspSource: "https://x 'unsafe-inline'", nonce: makeNonce(), scriptUri: '', styleUri: '' }), /cspSource/);
+    assert.throws(() => webviewHtml({ cspSource: 'https://x; script-src *', nonce: makeNonce(), scriptUri: '', styleUri: '' }), /cspSource/);
+    // What VS Code and code-server really pass: several sources, and 'self'.
+    for (const src of ["'self' https://*.vscode-cdn.net", 'https://*.vscode-resource.vscode-cdn.net', 'vscode-webview: https://x.example:8080']) {
+      assert.match(webviewHtml({ cspSource: src, nonce: makeNonce(), scriptUri: 'https://x/a.js', styleUri: 'https://x/a.css' }), /Content-Security-Policy/);
+    }
   });
 
   test('nonces are fresh', () => {
