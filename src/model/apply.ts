@@ -11,7 +11,7 @@ import type { RuleId, Severity } from './rules';
 import type {
   GemObj, HeldLock, LockClass, ModelState, Obj, ObjKind, Tri, VaObj, VmBoObj, VmObj,
 } from './state';
-import { cloneState } from './state';
+import { cloneObj, shallowState } from './state';
 
 export interface DriverCallbacks {
   /** ops->vm_bo_free takes a dma_resv (e.g. drm_gem_shmem_unpin, as panthor does). */
@@ -97,7 +97,23 @@ export class Working {
   /** Set once an uncertain assumption was taken: later violations are 'possible'. */
   uncertain = false;
 
-  constructor(readonly s: ModelState, readonly cfg: ModelConfig, readonly op: Op, private readonly prefix: string[]) {}
+  /** Objects this working copy owns (created or copied here): only those may be changed in place. */
+  private readonly mine = new Set<string>();
+
+  constructor(readonly s: ModelState, readonly cfg: ModelConfig, readonly op: Op, private readonly prefix: string[]) {
+    // Copy-on-write: the objects record is ours, the objects in it are still shared.
+    s.objects = { ...s.objects };
+  }
+
+  /** The object with this id, copied first if another state may share it. */
+  private mut(id: string): Obj | undefined {
+    const o = this.s.objects[id];
+    if (!o || this.mine.has(id)) return o;
+    const c = cloneObj(o);
+    this.s.objects[id] = c;
+    this.mine.add(id);
+    return c;
+  }
 
   // ---- nondeterminism ---------------------------------------------------------------
 
@@ -133,6 +149,7 @@ export class Working {
 
   add<T extends Obj>(o: T, name?: string): T {
     this.s.objects[o.id] = o;
+    this.mine.add(o.id);
     if (name) this.bind(name, o.id);
     return o;
   }
@@ -157,7 +174,7 @@ export class Working {
       if (name in this.s.nullNames) throw new ModelError(`'${name}' is ${this.s.nullNames[name] === 'err' ? 'an ERR_PTR' : 'NULL'} on this path`);
       throw new ModelError(`unknown handle '${name}'`);
     }
-    const o = this.s.objects[id];
+    const o = this.mut(id);
     if (!o) throw new ModelError(`handle '${name}' points to nothing`);
     return o;
   }
@@ -175,7 +192,7 @@ export class Working {
   }
 
   obj<T extends Obj>(id: string | undefined): T {
-    const o = id === undefined ? undefined : this.s.objects[id];
+    const o = id === undefined ? undefined : this.mut(id);
     if (!o) throw new ModelError(`dangling object id ${id}`);
     return o as T;
   }
@@ -1459,7 +1476,7 @@ export function applyOp(state: ModelState, op: Op, cfg: ModelConfig = DEFAULT_CO
   while (pending.length) {
     if (++guard > 64) break;
     const prefix = pending.shift()!;
-    const w = new Working(cloneState(state), cfg, op, prefix);
+    const w = new Working(shallowState(state), cfg, op, prefix);
     handler(w, op);
     outcomes.push({ state: w.s, violations: w.violations, assumptions: w.assumptions, result: w.result, notes: w.notes });
     for (let i = prefix.length; i < w.choices.length; i++) {

@@ -192,17 +192,42 @@ export function cloneState(s: ModelState): ModelState {
   return cloneJson(s);
 }
 
+/** Deep copy of one object (copy-on-write: the model copies an object the first time it touches it). */
+export function cloneObj<T extends Obj>(o: T): T {
+  return cloneJson(o);
+}
+
+/**
+ * A copy of a state whose objects are still shared with the original: the model
+ * copies an object before it changes it (see Working.mut), so a step pays only
+ * for the objects it touches, and unchanged objects keep their cached keys.
+ */
+export function shallowState(s: ModelState): ModelState {
+  const { objects, ...rest } = s;
+  return { ...cloneJson(rest), objects: { ...objects } };
+}
+
 const keys = new WeakMap<ModelState, string>();
+const objKeys = new WeakMap<Obj, string>();
 
 /**
  * A canonical string for de-duplication. Insertion order is deterministic per
- * path, so JSON is enough. States are never changed once an operation returned
- * them, so the string is computed once per state object.
+ * path, so JSON is enough. States and their objects are never changed once an
+ * operation returned them (copy-on-write), so each string is computed once per
+ * state and once per object.
  */
 export function stateKey(s: ModelState): string {
   let k = keys.get(s);
   if (k === undefined) {
-    k = JSON.stringify(s);
+    const parts: string[] = [];
+    for (const id in s.objects) {
+      const o = s.objects[id]!;
+      let ok = objKeys.get(o);
+      if (ok === undefined) { ok = JSON.stringify(o); objKeys.set(o, ok); }
+      parts.push(ok);
+    }
+    const { objects: _objects, ...rest } = s;
+    k = `${parts.join('|')}#${JSON.stringify(rest)}`;
     keys.set(s, k);
   }
   return k;
