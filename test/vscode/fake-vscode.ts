@@ -91,6 +91,8 @@ export const state = {
   onClose: new EventEmitter<FakeDocument>(),
   onConfig: new EventEmitter<{ affectsConfiguration(s: string): boolean }>(),
   onSelection: new EventEmitter<unknown>(),
+  /** Fired whenever the extension publishes diagnostics for a document. */
+  onDiagnostics: new EventEmitter<{ uri: string; count: number }>(),
 };
 
 const disposable = { dispose(): void {} };
@@ -120,7 +122,7 @@ export const workspace = {
 
 export const languages = {
   createDiagnosticCollection: (_name: string) => ({
-    set: (u: Uri, d: Diagnostic[]) => { state.diagnostics.set(u.toString(), d); },
+    set: (u: Uri, d: Diagnostic[]) => { state.diagnostics.set(u.toString(), d); state.onDiagnostics.fire({ uri: u.toString(), count: d.length }); },
     delete: (u: Uri) => { state.diagnostics.delete(u.toString()); },
     clear: () => state.diagnostics.clear(),
     dispose: () => state.diagnostics.clear(),
