@@ -326,7 +326,7 @@ export function explore(fn: IrFunction, fctx: FunctionContext, callees: Callees,
         if (r) s = apply1(r.state, { op: 'va_assume_linked', args: [args[0], r.name] });
       }
     }
-    const op: Op = { op: ev.op, args, label: ev.label, origin: originOf(p.stack, node), ...(ev.opts ? { opts: ev.opts } : {}) };
+    const op: Op = { op: ev.op, args, label: oneLine(ev.label), origin: originOf(p.stack, node), ...(ev.opts ? { opts: ev.opts } : {}) };
     if (ev.result) {
       op.result = rewrite(p.stack, ev.result);
       s = forgetDerived(s, op.result);
@@ -922,4 +922,9 @@ function holdEntryLocks(s: ModelState, fn: IrFunction, fctx: FunctionContext, cf
 /** Spans of a step for locations: innermost and root-level. */
 export function spansOf(r: StepRecord): { inner?: Span; root?: Span } {
   return { ...(r.node.span ? { inner: r.node.span } : {}), ...(r.rootNode.span ? { root: r.rootNode.span } : {}) };
+}
+
+/** A call written over several lines reads as one line in messages. */
+function oneLine(label: string): string {
+  return /\s\s|\n|\(\s|\s\)/.test(label) ? label.replace(/\(\s+/g, '(').replace(/\s+\)/g, ')').replace(/\s+/g, ' ') : label;
 }
