@@ -14,7 +14,8 @@ export interface ReviewConfig {
   signallingFunctions?: string[];
   /** Extra comment markers meaning "this function is in the signalling path". */
   signallingMarkers?: string[];
-  obtainPrealloc?: 'self-locks' | 'caller-locks';
+  /** auto: the current contract, or the older one on a VM the code shows in staged mode. */
+  obtainPrealloc?: 'auto' | 'self-locks' | 'caller-locks';
   rules?: { customizations?: unknown };
   budget?: { states?: number; ms?: number };
 }
@@ -34,7 +35,8 @@ export function toReviewOptions(c: ReviewConfig): { opts: ReviewOptions; problem
   }
   if (c.signallingFunctions) opts.signallingFunctions = c.signallingFunctions.filter((s) => typeof s === 'string');
   if (c.signallingMarkers) opts.signallingMarkers = c.signallingMarkers.filter((s) => typeof s === 'string');
-  if (c.obtainPrealloc) opts.obtainPrealloc = c.obtainPrealloc;
+  if (c.obtainPrealloc === 'self-locks' || c.obtainPrealloc === 'caller-locks') opts.obtainPrealloc = c.obtainPrealloc;
+  else if (c.obtainPrealloc !== undefined && c.obtainPrealloc !== 'auto') problems.push('obtainPrealloc must be auto, self-locks or caller-locks');
   const cz = validCustomizations(c.rules?.customizations);
   problems.push(...cz.problems);
   if (cz.ok.length) opts.customizations = cz.ok;

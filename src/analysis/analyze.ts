@@ -150,21 +150,33 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
   };
 }
 
-const configCache = new WeakMap<Program, Map<IrFunction | undefined, ModelConfig>>();
+const configCache = new WeakMap<Program, Map<string, ModelConfig>>();
+
+/**
+ * The obtain_prealloc contract: the setting, else the current one (it takes obj->gpuva.lock
+ * itself and requires immediate mode), except on a VM the code shows in staged mode: there only
+ * the older contract (the caller holds the gpuva-list lock) can be what the code was written for.
+ */
+function obtainContract(p: Program, fn: IrFunction, opts: AnalyzeOptions): ModelConfig['obtainPrealloc'] {
+  if (opts.obtainPrealloc) return opts.obtainPrealloc;
+  return modeFor(p, fn.file, opts).mode.immediate === false ? 'caller-locks' : DEFAULT_CONFIG.obtainPrealloc;
+}
 
 function modelConfig(p: Program, fn: IrFunction, opts: AnalyzeOptions): ModelConfig {
   const frees = p.byRole('vm_bo_free', fn);
-  // The same for every function that sees the same vm_bo_free callback.
+  const contract = obtainContract(p, fn, opts);
+  // The same for every function that sees the same vm_bo_free callback and contract.
   let cache = configCache.get(p);
   if (!cache) { cache = new Map(); configCache.set(p, cache); }
-  const hit = cache.get(frees[0]);
+  const key = `${frees[0]?.id ?? ''}|${contract}`;
+  const hit = cache.get(key);
   if (hit) return hit;
   const cfg: ModelConfig = {
     ...DEFAULT_CONFIG,
-    obtainPrealloc: opts.obtainPrealloc ?? DEFAULT_CONFIG.obtainPrealloc,
+    obtainPrealloc: contract,
     callbacks: { vmBoFreeTakesResv: frees.some((f) => takesResv(p, f, 2)), ...(frees[0] ? { vmBoFreeName: `${frees[0].displayName} (ops->vm_bo_free)` } : {}) },
   };
-  cache.set(frees[0], cfg);
+  cache.set(key, cfg);
   return cfg;
 }
 

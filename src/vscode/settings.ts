@@ -25,7 +25,7 @@ export function readSettings(scope?: vscode.Uri): EditorSettings {
     apiGeneration: c.get<ReviewConfig['apiGeneration']>('apiGeneration', 'auto'),
     signallingFunctions: c.get<string[]>('signallingFunctions', []),
     signallingMarkers: c.get<string[]>('signallingMarkers', []),
-    obtainPrealloc: c.get<'self-locks' | 'caller-locks'>('obtainPrealloc', 'self-locks'),
+    obtainPrealloc: c.get<'auto' | 'self-locks' | 'caller-locks'>('obtainPrealloc', 'auto'),
     rules: { customizations: c.get<unknown[]>('rules.customizations', []) },
     budget: { states: c.get<number>('budget.states', 6000), ms: c.get<number>('budget.ms', 400) },
   };

@@ -59,9 +59,12 @@ test('with the registration, the mutex is the GEM gpuva lock and obtain_prealloc
   assert.deepEqual(found(together.findings), []);
 });
 
-test('without it, the current contract applies: obtain_prealloc is for immediate mode only', async () => {
+test('without it, a staged VM means code written for the older obtain_prealloc contract', async () => {
   const alone = await reviewC([{ file: 'mmu.c', text: mmuFile }]);
-  assert.deepEqual(found(alone.findings), ['obtain-mode-mismatch@10']);
+  assert.deepEqual(found(alone.findings), []);
+  // Told that the kernel has the current contract, obtain_prealloc on a staged VM is the mismatch it is.
+  const current = await reviewC([{ file: 'mmu.c', text: mmuFile }], { obtainPrealloc: 'self-locks' });
+  assert.deepEqual(found(current.findings), ['obtain-mode-mismatch@10']);
 });
 
 test('ret = PTR_ERR(p) is a nonzero value, so the error path is not taken as a success', async () => {
