@@ -41,6 +41,8 @@ export interface FunctionResult {
   intrinsic: string[];
   /** What this result depends on: the function's IR (positions as lines/columns) and its context. */
   hash: string;
+  /** The functions its calls resolved to: a callee that appeared or went away changes what is inlined. */
+  calleeIds?: string;
   ctxSig: string;
 }
 
@@ -54,11 +56,28 @@ export interface ProgramResult {
 
 /** A fingerprint of a function's IR that ignores offsets (an edit above it shifts offsets, not lines). */
 export function functionHash(fn: IrFunction): string {
-  return JSON.stringify(fn, (k, v) => (k === 'startIndex' || k === 'endIndex' ? undefined : v));
+  let h = hashes.get(fn);
+  if (h === undefined) {
+    h = JSON.stringify(fn, (k, v) => (k === 'startIndex' || k === 'endIndex' ? undefined : v));
+    hashes.set(fn, h);
+  }
+  return h;
 }
+/** IR is never changed once lowered: an editor that reuses a lowered function reuses its fingerprint. */
+const hashes = new WeakMap<IrFunction, string>();
 
 function contextSig(ctx: FunctionContext, cfg: ModelConfig): string {
-  return JSON.stringify([ctx.signalling?.label, ctx.signalling?.fn?.id, ctx.atomic, ctx.callerLocks, ctx.vm, cfg]);
+  // Configs are shared by the functions of a program: serialise each once.
+  let c = cfgJson.get(cfg);
+  if (c === undefined) { c = JSON.stringify(cfg); cfgJson.set(cfg, c); }
+  return JSON.stringify([ctx.signalling?.label, ctx.signalling?.fn?.id, ctx.atomic, ctx.callerLocks, ctx.vm]) + c;
+}
+const cfgJson = new WeakMap<ModelConfig, string>();
+
+/** The IR keeps positions out of its texts (a moved function keeps its IR): the lines are added here. */
+function partialReason(p: NonNullable<IrFunction['partial']>): string {
+  const lines = [...new Set(p.spans.map((s) => s.start.line))];
+  return lines.length && !/\bline \d/.test(p.reason) ? `${p.reason} (line ${lines.join(', ')})` : p.reason;
 }
 
 export function toRange(s: Span | undefined): Range {
@@ -91,7 +110,9 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
     const prev = opts.only && !opts.only.has(fn.id) ? opts.previous?.get(fn.id)
       : opts.reuse?.get(fn.id);
     // Reusable when nothing it depends on changed: its IR, its context, and every function it inlines.
-    if (prev && (opts.only || (prev.hash === hash && prev.ctxSig === ctxSig && !p.callees(fn).some((c) => recomputed.has(c))))) {
+    const callees = p.callees(fn);
+    const calleeIds = opts.reuse ? callees.map((c) => c.id).join('\n') : '';
+    if (prev && (opts.only || (prev.hash === hash && prev.ctxSig === ctxSig && prev.calleeIds === calleeIds && !callees.some((c) => recomputed.has(c))))) {
       prev.intrinsic.forEach((k) => intrinsic.add(k));
       results.push(prev);
       reused++;
@@ -99,7 +120,7 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
     }
     recomputed.add(fn);
     const fr: FunctionResult = {
-      fn, findings: [], context: ctx, contextLabel: contexts.describe(fn), modeLabel: modeLabel(mode.mode, mode.source), intrinsic: [], hash, ctxSig,
+      fn, findings: [], context: ctx, contextLabel: contexts.describe(fn), modeLabel: modeLabel(mode.mode, mode.source), intrinsic: [], hash, ctxSig, calleeIds,
     };
     if (!p.relevant(fn)) { results.push(fr); continue; }
     const ex = explore(fn, ctx, p, cfg, intrinsic);
@@ -130,7 +151,7 @@ export function analyzeProgram(files: IrFile[], opts: AnalyzeOptions = {}): Prog
       fr.findings.push(f);
     }
     if (ex.incomplete) fr.findings.push(incompleteFinding(fn, `analysis incomplete: ${ex.incomplete} after ${ex.states} states; findings for ${fn.displayName} may be missing`));
-    if (fn.partial) fr.findings.push(incompleteFinding(fn, `analysis incomplete: ${fn.partial.reason}; ${fn.displayName} was analysed in part`));
+    if (fn.partial) fr.findings.push(incompleteFinding(fn, `analysis incomplete: ${partialReason(fn.partial)}; ${fn.displayName} was analysed in part`));
     results.push(fr);
   }
 
@@ -369,7 +390,7 @@ export function functionView(r: FunctionResult, maxPaths = 12): SimulationView {
   }
   return {
     kind: 'function', title: fn.displayName, file: fn.file, language: fn.language, context: r.contextLabel, mode: r.modeLabel, paths,
-    ...(ex?.incomplete ? { incomplete: ex.incomplete } : fn.partial ? { incomplete: fn.partial.reason } : {}),
+    ...(ex?.incomplete ? { incomplete: ex.incomplete } : fn.partial ? { incomplete: partialReason(fn.partial) } : {}),
   };
 }
 

@@ -122,7 +122,18 @@ export class Program {
       && (!gen || !this.genOf.get(f.file) || this.genOf.get(f.file) === gen));
   }
 
+  private readonly calleeCache = new Map<IrFunction, IrFunction[]>();
+
   callees(fn: IrFunction): IrFunction[] {
+    let hit = this.calleeCache.get(fn);
+    if (!hit) {
+      hit = this.computeCallees(fn);
+      this.calleeCache.set(fn, hit);
+    }
+    return hit;
+  }
+
+  private computeCallees(fn: IrFunction): IrFunction[] {
     const out = new Set<IrFunction>();
     for (const n of fn.nodes) {
       if (n.event.kind === 'call') {
@@ -159,6 +170,17 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 /** The VM mode for a file: the setting, else evidence in the file, else in its directory, else in the program. */
 export function modeFor(p: Program, file: string, opts: ContextOptions): { mode: ModeSetting; source: string } {
   if (opts.mode && (opts.mode.immediate !== undefined || opts.mode.resvProtected !== undefined)) return { mode: opts.mode, source: 'setting' };
+  let byFile = modeCache.get(p);
+  if (!byFile) { byFile = new Map(); modeCache.set(p, byFile); }
+  let hit = byFile.get(file);
+  if (!hit) { hit = computeMode(p, file); byFile.set(file, hit); }
+  return hit;
+}
+
+/** Per program and file: the evidence is fixed once the program is built. */
+const modeCache = new WeakMap<Program, Map<string, { mode: ModeSetting; source: string }>>();
+
+function computeMode(p: Program, file: string): { mode: ModeSetting; source: string } {
   const dir = file.replace(/[^/\\]*$/, '');
   const pick = (files: IrFile[]): { mode: ModeSetting; source: string } | undefined => {
     const ev = files.flatMap((f) => f.vmInits);

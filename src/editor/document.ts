@@ -8,9 +8,10 @@ import { applyCustomizations } from '../analysis/severity';
 import type { Finding } from '../model/finding';
 import type { ReviewOptions } from '../review';
 import { emptyIrFile } from '../syntax/frontend';
+import { LoweringCache } from '../syntax/lowering-cache';
 import { Edit, type Parsers, type Tree } from '../syntax/parser';
 import { frontendByLanguage } from '../syntax/registry';
-import { orderedEdits, type ContentChange } from './edits';
+import { diffEdit, orderedEdits, type ContentChange } from './edits';
 
 export interface AnalysisRun {
   version: number;
@@ -26,8 +27,11 @@ export interface AnalysisRun {
 
 export class DocumentModel {
   private tree: Tree | undefined;
+  /** The text the tree was parsed from: the document as the front end prepares it (C: annotations blanked). */
+  private parsed = '';
   private lastParseMs = 0;
   private reuse = new Map<string, FunctionResult>();
+  private readonly lowered = new LoweringCache();
   last?: AnalysisRun;
 
   constructor(
@@ -48,10 +52,16 @@ export class DocumentModel {
     return frontendByLanguage(this.language).parser(this.parsers);
   }
 
+  private prepared(text: string): string {
+    const fe = frontendByLanguage(this.language);
+    return fe.prepare ? fe.prepare(text) : text;
+  }
+
   private reparse(): void {
     const t0 = now();
     this.tree?.delete();
-    this.tree = this.parser().parse(this.text) ?? undefined;
+    this.parsed = this.prepared(this.text);
+    this.tree = this.parser().parse(this.parsed) ?? undefined;
     this.lastParseMs = now() - t0;
   }
 
@@ -64,8 +74,16 @@ export class DocumentModel {
       this.reparse();
       return;
     }
-    for (const e of orderedEdits(changes)) this.tree.edit(new Edit(e));
-    const next = this.parser().parse(text, this.tree) ?? undefined;
+    const parsed = this.prepared(text);
+    if (parsed === text && this.parsed === this.text) {
+      for (const e of orderedEdits(changes)) this.tree.edit(new Edit(e));
+    } else {
+      // The rewrite may differ outside the changed ranges: describe the change by what differs.
+      const e = diffEdit(this.parsed, parsed);
+      if (e) this.tree.edit(new Edit(e));
+    }
+    this.parsed = parsed;
+    const next = this.parser().parse(parsed, this.tree) ?? undefined;
     this.tree.delete();
     this.tree = next;
     this.text = text;
@@ -91,8 +109,9 @@ export class DocumentModel {
       problem = 'the parser gave up on this file';
     } else {
       try {
-        ir = frontendByLanguage(this.language).lower(this.tree, this.text, this.file, opts);
+        ir = frontendByLanguage(this.language).lower(this.tree, this.parsed, this.file, { ...opts, cache: this.lowered });
       } catch (e) {
+        this.lowered.clear();
         ir = emptyIrFile(this.file, this.language);
         problem = `internal error while reading this file: ${e instanceof Error ? e.message : String(e)}`;
       }
@@ -124,6 +143,7 @@ export class DocumentModel {
     this.tree?.delete();
     this.tree = undefined;
     this.reuse.clear();
+    this.lowered.clear();
   }
 }
 

@@ -48,3 +48,38 @@ export function toTsEdit(c: ContentChange): TsEdit {
 export function orderedEdits(changes: readonly ContentChange[]): TsEdit[] {
   return [...changes].sort((a, b) => b.rangeOffset - a.rangeOffset).map(toTsEdit);
 }
+
+/** Row and column (UTF-16) of an offset, counting `\n` as tree-sitter does. */
+function pointAt(text: string, index: number): { row: number; column: number } {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < index; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: index - lineStart };
+}
+
+/**
+ * One edit that turns `before` into `after`: the span between their common
+ * prefix and common suffix. For text a front end rewrote before parsing (where
+ * the change events no longer describe every difference).
+ */
+export function diffEdit(before: string, after: string): TsEdit | undefined {
+  if (before === after) return undefined;
+  const max = Math.min(before.length, after.length);
+  let p = 0;
+  while (p < max && before.charCodeAt(p) === after.charCodeAt(p)) p++;
+  let s = 0;
+  while (s < max - p && before.charCodeAt(before.length - 1 - s) === after.charCodeAt(after.length - 1 - s)) s++;
+  // Never split a surrogate pair.
+  if (p > 0 && /[\uD800-\uDBFF]/.test(before[p - 1]!)) p--;
+  return {
+    startIndex: p,
+    oldEndIndex: before.length - s,
+    newEndIndex: after.length - s,
+    startPosition: pointAt(before, p),
+    oldEndPosition: pointAt(before, before.length - s),
+    newEndPosition: pointAt(after, after.length - s),
+  };
+}

@@ -1,6 +1,7 @@
 // What a language front end provides: text -> IR for one file.
 
 import type { IrFile } from '../analysis/ir';
+import type { LoweringCache } from './lowering-cache';
 import type { Parser, Tree } from './parser';
 
 export interface LowerOptions {
@@ -10,6 +11,13 @@ export interface LowerOptions {
   signallingMarkers?: string[];
   /** What the files reviewed together say about the whole program (see Frontend.survey). */
   facts?: ProgramFacts;
+  /** The editor's functions from the last lowering of the same document (reused when unchanged). */
+  cache?: LoweringCache;
+}
+
+/** The options a lowering reads, as a string (the cache itself left out). */
+export function optionsKey(opts: LowerOptions): string {
+  return JSON.stringify([opts.apiGeneration, opts.signallingMarkers, opts.facts]);
 }
 
 /**

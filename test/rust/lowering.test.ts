@@ -68,7 +68,7 @@ fn underscore(vm: &GpuVm<D>, a: &Bo) -> Result {
     Ok(())
 }`);
   const p = firstPath(fn(f, 'underscore')).filter((x) => /put|cleanup/.test(x));
-  assert.deepEqual(p, ['bo_put_deferred($obtain@4:13#1)@4', 'bo_deferred_cleanup(vm)@6', 'bo_put_deferred(_kept)@8']);
+  assert.deepEqual(p, ['bo_put_deferred($obtain@2:13#1)@4', 'bo_deferred_cleanup(vm)@6', 'bo_put_deferred(_kept)@8']);
 });
 
 test('a temporary drops at the end of its statement; a guard in a match scrutinee lives through the arms', async () => {
@@ -134,7 +134,7 @@ fn fill(vm: &GpuVm<D>, a: &Bo) -> Result {
     Ok(())
 }`);
   const r = firstPath(fn(f, 'refill')).filter((x) => /obtain_prealloc|put/.test(x));
-  assert.deepEqual(r, ['bo_obtain_prealloc(ctx.vm_bo)@5', 'bo_obtain_prealloc($obtain@6:22#1)@6', 'bo_put_deferred(ctx.vm_bo)@6', 'bo_put_deferred(ctx.vm_bo)@8']);
+  assert.deepEqual(r, ['bo_obtain_prealloc(ctx.vm_bo)@5', 'bo_obtain_prealloc($obtain@3:22#1)@6', 'bo_put_deferred(ctx.vm_bo)@6', 'bo_put_deferred(ctx.vm_bo)@8']);
   const p = firstPath(fn(f, 'fill')).filter((x) => /obtain_prealloc|put/.test(x));
   assert.deepEqual(p, ['bo_obtain_prealloc(ctx.vm_bo)@11', 'bo_put_deferred(ctx.vm_bo)@13']);
 });

@@ -92,7 +92,7 @@ export function buildFunction(L: FnLowerer, meta: FnMeta): IrFunction {
     for (const n of nodes) if (n.event.kind === 'exit') n.event.keepsLocks = true;
   }
   if (gaps.length) {
-    fn.partial = { reason: `${gaps.length} part(s) of ${L.shape.displayName} could not be parsed (line ${gaps.map((g) => g.start.line).join(', ')})`, spans: gaps };
+    fn.partial = { reason: `${gaps.length} part(s) of ${L.shape.displayName} could not be parsed`, spans: gaps };
   }
   return fn;
 }

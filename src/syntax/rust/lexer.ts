@@ -123,9 +123,18 @@ function blank(text: string, ranges: Array<[number, number]>): string {
   const parts: string[] = [];
   let at = 0;
   for (const [s, e] of ranges) {
-    parts.push(text.slice(at, s), text.slice(s, e).replace(/[^\n]/g, ' '));
+    parts.push(text.slice(at, s));
+    // Most literals and comments sit on one line: a run of spaces, no regex.
+    const nl = text.indexOf('\n', s);
+    parts.push(nl < 0 || nl >= e ? spaces(e - s) : text.slice(s, e).replace(/[^\n]/g, ' '));
     at = e;
   }
   parts.push(text.slice(at));
   return parts.join('');
+}
+
+let SPACES = ' '.repeat(256);
+function spaces(n: number): string {
+  while (SPACES.length < n) SPACES += SPACES;
+  return SPACES.slice(0, n);
 }

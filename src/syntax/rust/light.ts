@@ -45,7 +45,7 @@ export function stateWords(items: FileItems, code: string): StateWords {
   }
   for (const name of defs.enums.keys()) if (owns(name)) names.add(name);
   for (const f of items.fns) {
-    const sig = code.slice(f.node.startIndex, f.body ? f.body.startIndex : f.node.endIndex);
+    const sig = code.slice(f.start, f.bodyStart ?? f.end);
     if (!FULL_LOWERING_WORDS.test(sig) && ![...identifiers(sig)].some((w) => names.has(w))) continue;
     const owners = fns.get(f.name) ?? new Set<string>();
     owners.add(f.implType ?? '');
@@ -405,7 +405,7 @@ export function lowerLight(f: FileCtx, item: FnItem, roles: string[]): IrFunctio
     callees.add(c.callee);
     b.emit({
       kind: 'call', callee: c.callee, args: [c.recv ?? null], label,
-      result: `${c.callee.split('::').pop()}@${base + c.start}`, resultEscapes: true,
+      result: `${c.callee.split('::').pop()}@${c.start}`, resultEscapes: true,
     }, span(c.start, c.end));
   }
   b.exit('end of function', span(code.length - 1, code.length));
@@ -427,7 +427,7 @@ export function lowerLight(f: FileCtx, item: FnItem, roles: string[]): IrFunctio
   if (item.node.hasError) {
     const errs = item.node.descendantsOfType('ERROR').filter((e) => e !== null).map((e) => spanOf(e!));
     const gaps = errs.length ? errs : [spanOf(item.node)];
-    fn.partial = { reason: `${gaps.length} part(s) of ${fn.displayName} could not be parsed (line ${gaps.map((g) => g.start.line).join(', ')})`, spans: gaps };
+    fn.partial = { reason: `${gaps.length} part(s) of ${fn.displayName} could not be parsed`, spans: gaps };
   }
   return fn;
 }

@@ -256,9 +256,10 @@ export class FnLowerer {
     return k;
   }
 
+  /** Keys say where in the function (line from its start), so a function moved by an edit keeps them. */
   tempKey(hint: string, n: Node): string {
     const s = n.startPosition;
-    return `$${hint}@${s.row + 1}:${s.column + 1}#${++this.tempCount}`;
+    return `$${hint}@${s.row - this.shape.node.startPosition.row + 1}:${s.column + 1}#${++this.tempCount}`;
   }
 
   // ---- moves --------------------------------------------------------------------------------------
@@ -927,8 +928,9 @@ export class FnLowerer {
     // Two times round the loop are explored: enough for what one iteration leaves to the next,
     // and a bound where each iteration meets objects the model has not seen yet.
     const pos = n.startPosition;
-    const once = `$${kind}@${pos.row + 1}:${pos.column + 1}#1`;
-    const twice = `$${kind}@${pos.row + 1}:${pos.column + 1}#2`;
+    const at = `${pos.row - this.shape.node.startPosition.row + 1}:${pos.column + 1}`;
+    const once = `$${kind}@${at}#1`;
+    const twice = `$${kind}@${at}#2`;
     const [third, more] = this.fork({ test: 'flag', key: twice, negate: false }, `${kind}: a third time round is not explored`);
     if (kind !== 'loop') ctx.breaks.push(third);
     this.setFlow(more);

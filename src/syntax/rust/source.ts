@@ -72,6 +72,11 @@ export class SourceText {
     }
   }
 
+  /** The offset where a 1-based line starts. */
+  lineStart(line: number): number {
+    return this.lineStarts[Math.max(0, Math.min(line, this.lineStarts.length) - 1)]!;
+  }
+
   /** The 1-based line of a UTF-16 offset. */
   lineOf(index: number): number {
     let lo = 0;
