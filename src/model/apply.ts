@@ -738,6 +738,15 @@ function newVmBo(w: Working, vm: VmObj, g: GemObj, label: string, origin: VmBoOb
   return w.add(b);
 }
 
+/** obtain/find that found a vm_bo (or one made before the code under review ran): the caller gets a reference. */
+function takeFound(w: Working, vm: VmObj, g: GemObj, res: string, existing: VmBoObj | undefined): void {
+  const b = existing ?? externalVmBo(w, vm, g, res);
+  b.refs.n++;
+  w.bind(res, b.id);
+  w.own(b, w.callText);
+  w.result = 'found';
+}
+
 /** A vm_bo someone else created and holds (found by a lookup in lists we cannot see). */
 function externalVmBo(w: Working, vm: VmObj, g: GemObj, label: string): VmBoObj {
   return w.add<VmBoObj>({
@@ -898,11 +907,7 @@ const HANDLERS: Record<string, Handler> = {
     const existing = g.listKnown ? existingVmBo(w, vm, g) : undefined;
     const found = existing ? 'found' : g.listKnown ? 'created' : w.choose('exists', ['created', 'found'], () => 'a vm_bo for this VM and GEM already exists');
     if (found === 'found') {
-      const b = existing ?? externalVmBo(w, vm, g, res);
-      b.refs.n++;
-      w.bind(res, b.id);
-      w.own(b, w.callText);
-      w.result = 'found';
+      takeFound(w, vm, g, res, existing);
       return;
     }
     w.checkAlloc(w.what, 'GFP_KERNEL');
@@ -955,11 +960,7 @@ const HANDLERS: Record<string, Handler> = {
       w.note(`vm_bo '${w.nameOf(pre)}' registered on the gpuva list of GEM '${g.label}'`);
       return;
     }
-    const b = existing ?? externalVmBo(w, vm, g, res);
-    b.refs.n++;
-    w.bind(res, b.id);
-    w.own(b, w.callText);
-    w.result = 'found';
+    takeFound(w, vm, g, res, existing);
     // The preallocation is destroyed (its reference consumed).
     w.disown(pre);
     pre.refs.n = 0;
@@ -982,11 +983,7 @@ const HANDLERS: Record<string, Handler> = {
       w.result = 'null';
       return;
     }
-    const b = existing ?? externalVmBo(w, vm, g, res);
-    b.refs.n++;
-    w.bind(res, b.id);
-    w.own(b, w.callText);
-    w.result = 'found';
+    takeFound(w, vm, g, res, existing);
   },
 
   bo_get(w, op) {
