@@ -51,7 +51,7 @@ export class SourceText {
   readonly code: string;
 
   constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
     const lexed = lex(text);
     this.code = lexed.code;
     let line = 1;
