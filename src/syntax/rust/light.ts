@@ -44,9 +44,10 @@ export function stateWords(items: FileItems, code: string): StateWords {
     if (owns(name)) names.add(name);
   }
   for (const name of defs.enums.keys()) if (owns(name)) names.add(name);
+  const named = wordFinder(names);
   for (const f of items.fns) {
     const sig = code.slice(f.start, f.bodyStart ?? f.end);
-    if (!FULL_LOWERING_WORDS.test(sig) && ![...identifiers(sig)].some((w) => names.has(w))) continue;
+    if (!FULL_LOWERING_WORDS.test(sig) && !(named && mentions(sig, named))) continue;
     const owners = fns.get(f.name) ?? new Set<string>();
     owners.add(f.implType ?? '');
     fns.set(f.name, owners);
@@ -54,9 +55,11 @@ export function stateWords(items: FileItems, code: string): StateWords {
   return { names, fns };
 }
 
-function* identifiers(t: string): Generator<string> {
-  const re = /[A-Za-z_]\w*/g;
-  for (let m = re.exec(t); m; m = re.exec(t)) yield m[0];
+/** Whether one of the words the finder looks for is an identifier of the text. */
+function mentions(t: string, re: RegExp): boolean {
+  re.lastIndex = 0;
+  for (let m = re.exec(t); m; m = re.exec(t)) if (startsIdentifier(t, m.index)) return true;
+  return false;
 }
 
 /** Calls of functions that run a closure later: a closure passed there escapes, which only the full lowering tells. */
@@ -67,8 +70,11 @@ export function needsFullLowering(item: FnItem, code: string, words: StateWords)
   if (FULL_LOWERING_WORDS.test(code) || DEFERRED_CALL.test(code)) return true;
   // A Drop impl, or a method consuming self, drops the fields of a handle-holding type.
   if (item.implType && words.names.has(item.implType) && (item.traitName === 'Drop' || item.self?.byValue)) return true;
-  const re = /[A-Za-z_]\w*/g;
+  const re = finder(words);
+  if (!re) return false;
+  re.lastIndex = 0;
   for (let m = re.exec(code); m; m = re.exec(code)) {
+    if (!startsIdentifier(code, m.index)) continue;
     const w = m[0];
     if (words.names.has(w)) return true;
     const owners = words.fns.get(w);
@@ -88,6 +94,33 @@ export function needsFullLowering(item: FnItem, code: string, words: StateWords)
     }
   }
   return false;
+}
+
+/** The names of a StateWords as one regex, built once per file: most identifiers are none of them. */
+const finders = new WeakMap<StateWords, RegExp | null>();
+
+function finder(words: StateWords): RegExp | null {
+  let re = finders.get(words);
+  if (re === undefined) {
+    re = wordFinder([...words.names, ...words.fns.keys()]);
+    finders.set(words, re);
+  }
+  return re;
+}
+
+/** A global regex matching any of these identifiers up to the end of a word (null: none to find). */
+function wordFinder(words: Iterable<string>): RegExp | null {
+  const all = new Set([...words].filter((w) => /^[A-Za-z_]\w*$/.test(w)));
+  return all.size ? new RegExp(`(?:${[...all].join('|')})(?!\\w)`, 'g') : null;
+}
+
+/** Whether a scan for identifiers (`[A-Za-z_]\w*`, left to right) finds one starting at `i`. */
+function startsIdentifier(t: string, i: number): boolean {
+  let k = i - 1;
+  while (k >= 0 && t.charCodeAt(k) >= 48 && t.charCodeAt(k) <= 57) k--;
+  if (k < 0) return true;
+  const c = t.charCodeAt(k);
+  return !((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95);
 }
 
 const KEYWORDS = new Set([
