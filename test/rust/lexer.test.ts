@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { lex } from '../../src/syntax/rust/lexer';
+import { squeeze } from '../../src/syntax/rust/source';
 import { FIXTURES, getParsers } from './kit';
 
 async function treeComments(text: string): Promise<string[]> {
@@ -54,4 +55,18 @@ test('lexer: code text blanks comments and literals and keeps offsets and lines'
   assert.equal(code.split('\n').length, TRICKY.split('\n').length);
   assert.ok(!code.includes('not a comment') && !code.includes('nested') && !code.includes('quoted'));
   assert.ok(code.includes("fn f<'a>(x: &'a u8)") && code.includes("'outer: loop { break 'outer; }"));
+});
+
+test('squeeze: the same call label as collapsing every run of white space, on random text', () => {
+  const alphabet = ['a', 'Z', '_', '(', ' ', '  ', '\n', '\t', '\r\n', '\u00a0', '\u2003', '\ufeff', 'é', '𝔸', ','];
+  let seed = 7;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  for (let run = 0; run < 2000; run++) {
+    let t = '';
+    for (let i = rnd(60); i > 0; i--) t += alphabet[rnd(alphabet.length)];
+    const s = rnd(t.length + 1);
+    const e = s + rnd(t.length - s + 1);
+    const max = 1 + rnd(40);
+    assert.equal(squeeze(t, s, e, max), t.slice(s, e).replace(/\s+/g, ' ').slice(0, max), JSON.stringify({ t, s, e, max }));
+  }
 });

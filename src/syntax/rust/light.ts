@@ -16,7 +16,7 @@ import { isProjection } from './calls';
 import { resolveAssoc } from './function';
 import type { FileCtx } from './lower';
 import { LineTable } from './snode';
-import { allowedIn, headSpan, markersIn, spanOf } from './source';
+import { allowedIn, headSpan, markersIn, spanOf, squeeze } from './source';
 import { fieldType, parseType, partsOf, unwrapType, type TypeRef } from './types';
 import { STD_MODULES, STD_TYPES, receiverType } from './names';
 
@@ -337,15 +337,19 @@ function returnOf(items: FileItems, owner: string | undefined, name: string): Ty
 /** The index of the last non-blank character before `i` (-1 if none). */
 function prevChar(t: string, i: number): number {
   let k = i - 1;
-  while (k >= 0 && (t[k] === ' ' || t[k] === '\n' || t[k] === '\t' || t[k] === '\r')) k--;
+  for (let c = t.charCodeAt(k); c === 32 || c === 10 || c === 9 || c === 13; c = t.charCodeAt(--k));
   return k;
 }
+
+/** `[A-Za-z_]`, then `\w`: the characters of an identifier as the text pass reads them. */
+const isIdentStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isWord = (c: number): boolean => isIdentStart(c) || (c >= 48 && c <= 57);
 
 /** The identifier ending at `end` (exclusive), read backwards. */
 function identBefore(t: string, end: number): string {
   let k = end;
-  while (k > 0 && /\w/.test(t[k - 1]!)) k--;
-  return /^[A-Za-z_]/.test(t.slice(k, end)) ? t.slice(k, end) : '';
+  while (k > 0 && isWord(t.charCodeAt(k - 1))) k--;
+  return k < end && isIdentStart(t.charCodeAt(k)) ? t.slice(k, end) : '';
 }
 
 /**
@@ -429,7 +433,7 @@ export function lowerLight(f: FileCtx, item: FnItem, roles: string[]): IrFunctio
   const callees = new Set<string>();
   let allocates = false;
   for (const c of calls) {
-    const label = f.src.text.slice(base + c.start, base + Math.min(c.end, c.start + 160)).replace(/\s+/g, ' ').slice(0, 80);
+    const label = squeeze(f.src.text, base + c.start, base + Math.min(c.end, c.start + 160), 80);
     if (c.gfp) {
       allocates = true;
       b.emit({ kind: 'api', op: 'alloc', args: [], label, opts: { gfp: c.gfp.replace(/\s+/g, ' ') } }, span(c.start, c.end));

@@ -37,6 +37,28 @@ export function headSpan(n: Located, text: string): Span {
   return { start: s.start, end: { line: s.start.line, column: s.start.column + (end - n.startIndex) }, startIndex: n.startIndex, endIndex: end };
 }
 
+/** The characters `\s` matches in a regex (and String.trim removes). */
+export function isSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f
+    || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** `text.slice(s, e).replace(/\s+/g, ' ').slice(0, max)`, reading no further than needed. */
+export function squeeze(text: string, s: number, e: number, max: number): string {
+  let out = '';
+  let i = s;
+  while (i < e && out.length < max) {
+    let j = i;
+    while (j < e && !isSpace(text.charCodeAt(j))) j++;
+    out += text.slice(i, j);
+    if (j >= e) break;
+    out += ' ';
+    for (i = j + 1; i < e && isSpace(text.charCodeAt(i)); i++);
+  }
+  return out.length > max ? out.slice(0, max) : out;
+}
+
 const ALLOW = /gpuvm-review:\s*allow\(([^)]*)\)/;
 const MARKER = /gpuvm-review:\s*(not-signalling|signalling)\b/;
 
