@@ -21,6 +21,16 @@ export interface CallValue extends Value {
   ends?: CondEnds;
 }
 
+/**
+ * Every callee a table above names: most calls are to none of them, and one
+ * hash lookup says so (a keyed lookup of a string cut from the file text
+ * costs more than a Map's).
+ */
+const TABLED: ReadonlySet<string> = new Set([
+  ...Object.keys(TRANSPARENT), ...Object.keys(ASSERTIONS), ...Object.keys(KREF_PUTS), ...Object.keys(RESV_TAKERS),
+  ...Object.keys(CALLBACK_REGISTRARS), ...Object.keys(VA_FREERS), ...Object.keys(C_API),
+]);
+
 const LOCKING_OPS = new Set(['resv_lock', 'resv_unlock', 'gpuva_lock', 'gpuva_unlock', 'mutex_lock', 'mutex_unlock', 'spin_lock', 'spin_unlock',
   'exec_begin', 'exec_prepare_obj', 'exec_lock', 'exec_unlock', 'prepare_vm', 'prepare_objects']);
 
@@ -37,7 +47,7 @@ function argKey(L: FnLowering, n: Node): string | undefined {
 function isPure(L: FnLowering, call: Node): boolean {
   const name = callName(call);
   if (!name) return false;
-  return L.file.accessors.has(name) || TRANSPARENT[name] !== undefined || (!L.file.defined.has(name) && isConversion(name));
+  return L.file.accessors.has(name) || (TABLED.has(name) && TRANSPARENT[name] !== undefined) || (!L.file.defined.has(name) && isConversion(name));
 }
 
 /** An expression the key normalisation cannot name: keyed by its text, so the same text is the same object. */
@@ -63,7 +73,8 @@ export function lowerCall(L: FnLowering, call: Node, ctx: ExprCtx): CallValue {
   }
   const name = fn.text;
   L.callees.add(name);
-  const t = TRANSPARENT[name];
+  const tabled = TABLED.has(name);
+  const t = tabled ? TRANSPARENT[name] : undefined;
   if (t !== undefined) {
     args.forEach((a, i) => { if (i !== t) lowerExpr(L, a); });
     return args[t] ? lowerExpr(L, args[t]!, ctx) : {};
@@ -72,16 +83,16 @@ export function lowerCall(L: FnLowering, call: Node, ctx: ExprCtx): CallValue {
     for (const a of args) if (mayHaveEffects(L, a)) lowerExpr(L, a);
     return { key: keyOf(call, L.env) };
   }
-  const assertion = ASSERTIONS[name];
+  const assertion = tabled ? ASSERTIONS[name] : undefined;
   if (assertion) { lowerAssertion(L, name, args); return {}; }
-  const kref = KREF_PUTS[name];
+  const kref = tabled ? KREF_PUTS[name] : undefined;
   if (kref) {
     const ends = lowerKrefPut(L, kref, args, span, label);
     if (ctx.inCond) return { ends };
     L.b.open = [...ends.t, ...ends.f];
     return {};
   }
-  const taker = RESV_TAKERS[name];
+  const taker = tabled ? RESV_TAKERS[name] : undefined;
   if (taker !== undefined) {
     for (const a of args) if (mayHaveEffects(L, a)) lowerExpr(L, a);
     const g = args[taker] ? keyOf(args[taker]!, L.env) : undefined;
@@ -93,7 +104,7 @@ export function lowerCall(L: FnLowering, call: Node, ctx: ExprCtx): CallValue {
     }
     return {};
   }
-  const reg = CALLBACK_REGISTRARS[name];
+  const reg = tabled ? CALLBACK_REGISTRARS[name] : undefined;
   if (reg) {
     const cb = args[reg.arg] ? peel(args[reg.arg]!) : undefined;
     const cbName = cb?.type === 'pointer_expression' ? cb.childForFieldName('argument')?.text : cb?.text;
@@ -112,8 +123,8 @@ export function lowerCall(L: FnLowering, call: Node, ctx: ExprCtx): CallValue {
       return {};
     }
   }
-  if (VA_FREERS[name] !== undefined && lowerVaFree(L, args[VA_FREERS[name]!], span, label)) return {};
-  const api = C_API[name];
+  if (tabled && VA_FREERS[name] !== undefined && lowerVaFree(L, args[VA_FREERS[name]!], span, label)) return {};
+  const api = tabled ? C_API[name] : undefined;
   if (api) return lowerApi(L, name, api, args, ctx, span, label);
   // A function of the program (inlined by the analysis) or one it does not know.
   const keys = args.map((a) => argKey(L, a));
@@ -140,7 +151,7 @@ export function lowerCall(L: FnLowering, call: Node, ctx: ExprCtx): CallValue {
     if (inner && v && !v.pointer && !v.kind) L.emit({ kind: 'assign', target: inner.text, source: '#?', targetIsLocal: true, label: `${label} may change ${inner.text}` }, span);
   }
   if (L.file.relevant.has(name)) L.entryPhase = false;
-  return { ...(ev.result ? { key: ev.result } : {}), bound: !!ctx.resultKey };
+  return ev.result ? { key: ev.result, bound: !!ctx.resultKey } : { bound: !!ctx.resultKey };
 }
 
 /** Parameters of `name` that its body converts with container_of(param, T, member). */

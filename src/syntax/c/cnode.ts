@@ -3,11 +3,12 @@
 // conditions, spans), so the function is copied once with a tree cursor and
 // lowered from the copy. Positions come from a line table, not from the tree.
 
-import type { Language, Node } from 'web-tree-sitter';
+import type { Language, Node, TreeCursor } from 'web-tree-sitter';
 
 /** The file text and its line starts, shared by every copied node. */
 export class SourceText {
-  private readonly starts: number[] = [0];
+  /** Where each line starts (0-based lines), for index -> line and column. */
+  readonly starts: number[] = [0];
 
   constructor(readonly text: string) {
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
@@ -33,6 +34,8 @@ export class CNode {
   typeId = -1;
   /** The named children: filled by copyTree, else worked out when asked. */
   namedCache: CNode[] | undefined = undefined;
+  /** Whether the text may hold a call, an assignment or a statement expression (expr.ts, once per node). */
+  effects: boolean | undefined = undefined;
   /** Whether the subtree holds an ERROR or a MISSING token: set by copyTree, else worked out when asked. */
   errorCache: boolean | undefined = undefined;
 
@@ -42,8 +45,9 @@ export class CNode {
     readonly isNamed: boolean,
     /** The field name this node has in its parent. */
     readonly field: string | null,
-    readonly startIndex: number,
-    readonly endIndex: number,
+    /** Set once the copy knows it (the clean walk reads an inner node's extent from its children). */
+    public startIndex: number,
+    public endIndex: number,
     readonly isMissing: boolean,
   ) {}
 
@@ -139,6 +143,24 @@ export const TOKENS: ReadonlySet<string> = new Set([
   'string_content', 'escape_sequence', 'comment', 'true', 'false', 'system_lib_string', 'preproc_arg', 'preproc_directive',
 ]);
 
+/** Tokens whose extent is a run of word characters (ASCII, else the cursor says). */
+const WORDS = new Set(['identifier', 'field_identifier', 'type_identifier', 'statement_identifier', 'primitive_type', 'true', 'false']);
+
+/**
+ * Nodes the lowering reads only as text: in an undamaged tree their children
+ * (quotes, string contents, escapes) are not copied.
+ */
+export const OPAQUE: ReadonlySet<string> = new Set(['string_literal', 'char_literal']);
+
+/**
+ * Nodes that end with a token that is not in the tree (the line end of a
+ * preprocessor line; the end of the file): the walk asks for their end.
+ */
+export const HIDDEN_END: ReadonlySet<string> = new Set(['preproc_include', 'preproc_def', 'preproc_function_def', 'preproc_call', 'translation_unit']);
+
+/** How the clean walk places a node: from its children, or as one token of the text. */
+const enum Kind { Inner, Word, Comment, Token, Opaque }
+
 /** Per grammar, by node type id: the type name, whether it is named, kept when anonymous, a token. */
 interface TypeTable {
   types: string[];
@@ -147,13 +169,15 @@ interface TypeTable {
   /** Children of this type may have a field: 0 none, 1 named ones, 2 any. */
   childFields: number[];
   token: boolean[];
+  kind: Kind[];
+  hiddenEnd: boolean[];
 }
 const typeTables = new WeakMap<Language, TypeTable>();
 
 function typeTable(lang: Language): TypeTable {
   let t = typeTables.get(lang);
   if (t) return t;
-  t = { types: [], named: [], keepAnon: [], childFields: [], token: [] };
+  t = { types: [], named: [], keepAnon: [], childFields: [], token: [], kind: [], hiddenEnd: [] };
   for (let id = 0; id < lang.nodeTypeCount; id++) {
     const type = lang.types[id] ?? lang.nodeTypeForId(id) ?? 'ERROR';
     t.types.push(type);
@@ -161,6 +185,8 @@ function typeTable(lang: Language): TypeTable {
     t.keepAnon.push(KEEP_ANON.has(type));
     t.childFields.push(FIELDLESS_PARENTS.has(type) ? 0 : ANON_FIELD_PARENTS.has(type) ? 2 : 1);
     t.token.push(TOKENS.has(type));
+    t.hiddenEnd.push(HIDDEN_END.has(type));
+    t.kind.push(WORDS.has(type) ? Kind.Word : type === 'comment' ? Kind.Comment : TOKENS.has(type) ? Kind.Token : OPAQUE.has(type) ? Kind.Opaque : Kind.Inner);
   }
   typeTables.set(lang, t);
   return t;
@@ -173,8 +199,193 @@ function typeTable(lang: Language): TypeTable {
  * never the children of a token.
  */
 export function copyTree(node: Node, src: SourceText, lang: Language): CNode {
+  return walkCopy(node, src, lang);
+}
+
+/** A function definition copied but for the contents of its body (copyBody adds them). */
+export interface FunctionHead {
+  def: CNode;
+  body?: {
+    /** The body, copied without children. */
+    node: CNode;
+    ts: Node;
+    /** Its closing brace is missing (a patch hunk or a file cut short). */
+    truncated: boolean;
+  };
+}
+
+/**
+ * Copy a function definition without the contents of its body: its name,
+ * parameters and extent for every function of a file in one walk each, the
+ * body only for the functions that are lowered statement by statement.
+ */
+export function copyHead(def: Node, src: SourceText, lang: Language): FunctionHead {
   const t = typeTable(lang);
-  const damaged = node.hasError;
+  const damaged = def.hasError;
+  let body: FunctionHead['body'];
+  const root = walkCopy(def, src, lang, 'body', (n, c) => {
+    let truncated = true;
+    if (c.gotoLastChild()) {
+      const id = c.nodeTypeId;
+      truncated = (t.types[id] ?? c.nodeType) !== '}' || (damaged && c.nodeIsMissing);
+      c.gotoParent();
+    }
+    body = { node: n, ts: c.currentNode, truncated };
+  });
+  return body ? { def: root, body } : { def: root };
+}
+
+/** Add the contents of the body to a copied head; the definition is then what copyTree would make of it. */
+export function copyBody(head: FunctionHead, src: SourceText, lang: Language): CNode {
+  const b = head.body;
+  if (!b) return head.def;
+  const inner = walkCopy(b.ts, src, lang);
+  for (const ch of inner.children) {
+    ch.parent = b.node;
+    b.node.children.push(ch);
+  }
+  b.node.namedCache = inner.namedCache;
+  b.node.effects = undefined;
+  if (inner.errorCache) for (let p: CNode | null = b.node; p && !p.errorCache; p = p.parent) p.errorCache = true;
+  return head.def;
+}
+
+/** The walk: the root's child with field `stop` is copied without its children, and `atStop` sees it with the cursor on it. */
+function walkCopy(node: Node, src: SourceText, lang: Language, stop?: string, atStop?: (n: CNode, c: TreeCursor) => void): CNode {
+  return node.hasError ? walkDamaged(node, src, lang, stop, atStop) : walkClean(node, src, lang, stop, atStop);
+}
+
+const COMMENT = /\/\/(?:\\+(?:[^\n]|\r?\n)|[^\\\n])*|\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\//y;
+
+/** A word character of an ASCII identifier (tree-sitter-c's identifiers also take `$`). */
+function isWord(ch: number): boolean {
+  return (ch >= 97 && ch <= 122) || (ch >= 65 && ch <= 90) || (ch >= 48 && ch <= 57) || ch === 95 || ch === 36;
+}
+
+/**
+ * The walk of an undamaged tree, which asks the cursor for almost no
+ * positions. tree-sitter-c has no hidden tokens but line ends, so between two
+ * tokens of a walk there is only padding (whitespace, backslash-newlines);
+ * a token starts at the first character after it, and an anonymous token is
+ * its type's text, a word runs to the end of its word characters, a comment
+ * to the end its regex finds. An inner node spans its children. Where that
+ * reading is not certain (a character beyond ASCII, a token that does not
+ * read as its type, a number), the cursor is asked.
+ */
+function walkClean(node: Node, src: SourceText, lang: Language, stop?: string, atStop?: (n: CNode, c: TreeCursor) => void): CNode {
+  const t = typeTable(lang);
+  const text = src.text;
+  const c = node.walk();
+  let pos = c.startIndex;
+  // Inner nodes waiting for their first token, which gives their start.
+  const pending: CNode[] = [];
+  const tokenStart = (): number => {
+    let i = pos;
+    for (;;) {
+      const ch = text.charCodeAt(i);
+      if (ch === 32 || (ch >= 9 && ch <= 13)) i++;
+      else if (ch === 92 && text.charCodeAt(i + 1) === 10) i += 2;
+      else if (ch === 92 && text.charCodeAt(i + 1) === 13 && text.charCodeAt(i + 2) === 10) i += 3;
+      else break;
+    }
+    const s = text.charCodeAt(i) < 128 ? i : c.startIndex;
+    for (const p of pending) p.startIndex = s;
+    pending.length = 0;
+    return s;
+  };
+  try {
+    const make = (parent: CNode | null, parentType: number): CNode | undefined => {
+      const id = c.nodeTypeId;
+      let type = t.types[id];
+      let nm = t.named[id];
+      if (type === undefined) {
+        type = c.nodeType;
+        nm = lang.nodeTypeIsNamed(id);
+      }
+      let field: string | null = null;
+      const fieldsHere = t.childFields[parentType] ?? 1;
+      if (fieldsHere === 2 || (nm && fieldsHere === 1)) {
+        const fieldId = c.currentFieldId;
+        field = fieldId ? lang.fields[fieldId] ?? null : null;
+      }
+      let start = -1;
+      let end = -1;
+      const kind = nm ? t.kind[id] ?? Kind.Inner : undefined;
+      if (kind === undefined) {
+        // An anonymous token reads as its type (the preprocessor's `#  if` does not: ask).
+        start = tokenStart();
+        end = text.startsWith(type, start) ? start + type.length : c.endIndex;
+        pos = end;
+        if (!field && !t.keepAnon[id]) return undefined;
+      } else if (kind === Kind.Word) {
+        start = tokenStart();
+        end = start;
+        while (isWord(text.charCodeAt(end))) end++;
+        const next = text.charCodeAt(end);
+        if (end === start || (text.charCodeAt(start) >= 48 && text.charCodeAt(start) <= 57) || next >= 128 || next === 92) end = c.endIndex;
+        pos = end;
+      } else if (kind === Kind.Comment) {
+        start = tokenStart();
+        COMMENT.lastIndex = start;
+        const m = COMMENT.exec(text);
+        end = m && !m[0].includes('\r') ? start + m[0].length : c.endIndex;
+        pos = end;
+      } else if (kind === Kind.Token || kind === Kind.Opaque || (parent && parent === root && field === stop && stop !== undefined)) {
+        start = tokenStart();
+        end = c.endIndex;
+        pos = end;
+      }
+      const n = new CNode(src, type, !!nm, field, start, end, false);
+      n.parent = parent;
+      n.typeId = id;
+      n.namedCache = [];
+      n.errorCache = false;
+      if (start < 0) pending.push(n);
+      return n;
+    };
+    const root = make(null, -1)!;
+    const stack: CNode[] = [root];
+    if (root.endIndex >= 0) return root;
+    if (!c.gotoFirstChild()) {
+      // Not a token and yet no children: ask.
+      root.startIndex = c.startIndex;
+      root.endIndex = c.endIndex;
+      return root;
+    }
+    for (;;) {
+      const parent = stack[stack.length - 1]!;
+      const n = make(parent, parent.typeId);
+      if (n) {
+        parent.children.push(n);
+        if (n.isNamed) parent.namedCache!.push(n);
+        if (stop !== undefined && parent === root && n.field === stop) atStop!(n, c);
+        else if (n.endIndex < 0) {
+          if (c.gotoFirstChild()) { stack.push(n); continue; }
+          // Not a token and yet no children: ask.
+          pending.length = 0;
+          n.startIndex = c.startIndex;
+          n.endIndex = c.endIndex;
+          for (const p of stack) if (p.startIndex < 0) p.startIndex = n.startIndex;
+          pos = n.endIndex;
+        }
+      }
+      while (!c.gotoNextSibling()) {
+        // An inner node ends where its last child does.
+        if (!c.gotoParent()) return root;
+        const finished = stack.pop()!;
+        finished.endIndex = t.hiddenEnd[finished.typeId] ? (pos = c.endIndex) : pos;
+        if (stack.length === 0) return root;
+      }
+    }
+  } finally {
+    c.delete();
+  }
+}
+
+/** The walk of a damaged tree: it asks the cursor for every kept node's extent and for MISSING tokens. */
+function walkDamaged(node: Node, src: SourceText, lang: Language, stop?: string, atStop?: (n: CNode, c: TreeCursor) => void): CNode {
+  const t = typeTable(lang);
+  const damaged = true;
   const c = node.walk();
   try {
     const make = (parent: CNode | null, parentType: number): CNode | undefined => {
@@ -214,7 +425,8 @@ export function copyTree(node: Node, src: SourceText, lang: Language): CNode {
       if (n) {
         parent.children.push(n);
         if (n.isNamed) parent.namedCache!.push(n);
-        if (!t.token[n.typeId] && c.gotoFirstChild()) { stack.push(n); continue; }
+        if (stop !== undefined && parent === root && n.field === stop) atStop!(n, c);
+        else if (!t.token[n.typeId] && c.gotoFirstChild()) { stack.push(n); continue; }
       }
       while (!c.gotoNextSibling()) {
         if (!c.gotoParent()) return root;

@@ -13,13 +13,6 @@ export interface Directive {
 
 const DIRECTIVE = /gpuvm-review:\s*(allow\s*\(([^)]*)\)|not-signalling|signalling)/g;
 
-/** Line starts of a text, for index -> line. */
-export function lineStarts(text: string): number[] {
-  const out = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) out.push(i + 1);
-  return out;
-}
-
 export function lineOf(starts: readonly number[], index: number): number {
   let lo = 0;
   let hi = starts.length - 1;

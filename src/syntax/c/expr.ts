@@ -4,12 +4,13 @@
 
 import type { CNode as Node } from './cnode';
 import type { ObjKind } from '../../model/state';
+import type { IrEvent } from '../../analysis/ir';
 import { lowerCall } from './calls';
 import { lowerCond } from './cond';
 import type { FnLowering } from './context';
 import { keyOf, literalKey, peel, resvOwnerOf } from './keys';
 import { labelText, spanOf } from './spans';
-import { declaratorName, kindOfType, typeName } from './types';
+import { declaratorName, kindOfType, typeName, varInfo } from './types';
 import { lowerBlock } from './stmt';
 
 export interface ExprCtx {
@@ -37,8 +38,10 @@ export interface Value {
 
 /** Anything in this subtree that may be a call, an assignment or a statement expression? A cheap text test. */
 export function mayHaveEffects(L: FnLowering, n: Node): boolean {
-  return /[A-Za-z_]\w*\s*\(|\(\s*\{|[^=!<>]=[^=]|\+\+|--/.test(L.text.slice(n.startIndex, n.endIndex));
+  return (n.effects ??= EFFECTS.test(L.text.slice(n.startIndex, n.endIndex)));
 }
+
+const EFFECTS = /[A-Za-z_]\w*\s*\(|\(\s*\{|[^=!<>]=[^=]|\+\+|--/;
 
 export function lowerExpr(L: FnLowering, n: Node, ctx: ExprCtx = {}): Value {
   const x = peel(n);
@@ -102,24 +105,32 @@ export function lowerExpr(L: FnLowering, n: Node, ctx: ExprCtx = {}): Value {
   }
 }
 
-/** A store target's key, whether it stays in the function, and the kind its declaration gives it. */
-function target(L: FnLowering, left: Node): { key?: string; local: boolean; kind?: ObjKind; pointer: boolean } {
-  const key = keyOf(left, L.env);
+/**
+ * A store target's key, whether it stays in the function, and the kind its declaration gives it.
+ * (Hot objects here are built with every member, absent ones undefined: a literal that
+ * starts with a conditional spread is very slow in V8.)
+ */
+interface Target { key: string | undefined; local: boolean; kind: ObjKind | undefined; pointer: boolean }
+
+function target(L: FnLowering, left: Node): Target {
+  const key = keyOf(left, L.env) || undefined;
   const l = peel(left);
   if (l.type === 'identifier') {
     const v = L.vars.get(l.text);
     // An undeclared identifier is a global: storing into it hands the reference on.
-    return { ...(key ? { key } : {}), local: !!v, ...(v?.kind ? { kind: v.kind } : {}), pointer: v ? v.pointer : true };
+    return { key, local: !!v, kind: v?.kind || undefined, pointer: v ? v.pointer : true };
   }
   // `local_struct.field = x` stays local; anything through a pointer is stored outside.
   const root = key?.split(/[.[]/)[0];
   const v = root ? L.vars.get(root) : undefined;
   const local = !!v && !v.pointer && !/->/.test(L.text.slice(l.startIndex, l.endIndex));
-  return { ...(key ? { key } : {}), local, pointer: true };
+  return { key, local, kind: undefined, pointer: true };
 }
 
 function emitAssign(L: FnLowering, tk: string, source: string, local: boolean, kind: ObjKind | undefined, span: ReturnType<typeof spanOf>, label: string): void {
-  L.emit({ kind: 'assign', target: tk, source, targetIsLocal: local, label, ...(kind ? { holds: kind } : {}) }, span);
+  const ev: Extract<IrEvent, { kind: 'assign' }> = { kind: 'assign', target: tk, source, targetIsLocal: local, label };
+  if (kind) ev.holds = kind;
+  L.emit(ev, span);
 }
 
 export function lowerAssignment(L: FnLowering, x: Node): Value {
@@ -133,13 +144,13 @@ export function lowerAssignment(L: FnLowering, x: Node): Value {
   if (op !== '=') {
     lowerExpr(L, right);
     if (t.key) emitAssign(L, t.key, '#?', t.local, undefined, span, label);
-    return { ...(t.key ? { key: t.key } : {}) };
+    return t.key ? { key: t.key } : {};
   }
   return assignValue(L, t, right, span, label);
 }
 
 /** `target = value` (an assignment or an initialised declaration). */
-function assignValue(L: FnLowering, t: ReturnType<typeof target>, value: Node, span: ReturnType<typeof spanOf>, label: string): Value {
+function assignValue(L: FnLowering, t: Target, value: Node, span: ReturnType<typeof spanOf>, label: string): Value {
   const r = peel(value);
   if (r.type === 'initializer_list') {
     if (t.key) lowerInitializer(L, t.key, t.local, r, span);
@@ -163,7 +174,7 @@ function assignValue(L: FnLowering, t: ReturnType<typeof target>, value: Node, s
     else emitAssign(L, t.key, literalKey(r) ?? v.key ?? '#?', t.local, t.kind, span, label);
     if (!t.pointer) L.lastValue.set(t.key, L.text.slice(r.startIndex, r.endIndex));
   }
-  return { ...(t.key ? { key: t.key } : {}) };
+  return t.key ? { key: t.key } : {};
 }
 
 /** `struct drm_gpuvm_exec vm_exec = { .vm = &vm->base, ... }`: each designated field is a store. */
@@ -177,7 +188,7 @@ function lowerInitializer(L: FnLowering, base: string, local: boolean, list: Nod
     const fields = item.childrenForFieldName('designator').map((d) => d.text.replace(/^\./, '')).filter((f) => /^\w+$/.test(f));
     if (!des || !fields.length) { lowerExpr(L, val); continue; }
     const key = `${base}.${fields.join('.')}`;
-    assignValue(L, { key, local, pointer: true }, val, span, `${key} = ${labelText(L.text, val, 40)}`);
+    assignValue(L, { key, local, kind: undefined, pointer: true }, val, span, `${key} = ${labelText(L.text, val, 40)}`);
   }
 }
 
@@ -187,11 +198,11 @@ export function lowerDeclaration(L: FnLowering, d: Node): void {
   for (const decl of d.childrenForFieldName('declarator')) {
     const dn = declaratorName(decl);
     if (!dn) continue;
-    L.vars.set(dn.name, { ...(kind ? { kind } : {}), pointer: dn.pointer, isParam: false, ...(tname === 'dma_resv' && dn.pointer ? { resv: true } : {}) });
+    L.vars.set(dn.name, varInfo(kind, dn.pointer, false, tname === 'dma_resv' && dn.pointer));
     L.resvVars.delete(dn.name);
     const value = decl.type === 'init_declarator' ? decl.childForFieldName('value') : null;
     if (!value) continue;
-    const t = { key: dn.name, local: true, ...(kind ? { kind } : {}), pointer: dn.pointer };
+    const t: Target = { key: dn.name, local: true, kind: kind || undefined, pointer: dn.pointer };
     assignValue(L, t, value, spanOf(decl), labelText(L.text, decl));
   }
 }

@@ -4,14 +4,14 @@
 // file's call graph), and lowers each function.
 
 import type { Node, Tree } from 'web-tree-sitter';
-import { copyTree, SourceText, type CNode } from './cnode';
+import { copyBody, copyHead, copyTree, SourceText, type CNode, type FunctionHead } from './cnode';
 import type { Span } from '../../analysis/ir';
 import type { IrFile, IrFunction } from '../../analysis/ir';
 import { CALLBACK_REGISTRARS, GPUVA_LOCK_REGISTRAR, isConversion, knownCFunctionNames, OPS_TABLES, RESV_ACCESSORS, TRANSPARENT, VM_RESV_GEMS } from '../../api/c';
 import { emptyIrFile, type LowerOptions } from '../frontend';
-import { findDirectives, lineStarts, type Directive } from './comments';
+import { findDirectives, type Directive } from './comments';
 import type { FileCtx } from './context';
-import { functionDeclarator, isTruncated, lowerFunction, type FunctionSource } from './function';
+import { functionDeclarator, lowerFunction, type FunctionSource } from './function';
 import { callArgs, callName, type Accessor } from './keys';
 import { spanOf } from './spans';
 import { collectEmbeddingStructs, typeName } from './types';
@@ -56,7 +56,16 @@ function accessorOf(def: Node, text: string, src: SourceText, lang: Tree['langua
   return { params: paramNames(functionDeclarator(def)), expr: copyTree(expr, src, lang) };
 }
 
-function paramNames(fd: { childForFieldName(n: string): Node | null } | undefined): string[] {
+/** What paramNames reads of a syntax node (a tree-sitter node or a copied one). */
+interface ParamNode {
+  type: string;
+  text: string;
+  namedChildCount: number;
+  namedChild(i: number): ParamNode | null;
+  childForFieldName(n: string): ParamNode | null;
+}
+
+function paramNames(fd: ParamNode | undefined): string[] {
   const params: string[] = [];
   const list = fd?.childForFieldName('parameters');
   for (let i = 0; list && i < list.namedChildCount; i++) {
@@ -90,7 +99,7 @@ const NOT_CALLS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', '
  * order: read from its text (comments and strings blanked), which is much
  * cheaper than walking its tree.
  */
-function callsOf(def: Node, text: string, src: SourceText): Array<{ name: string; span: Span }> {
+function callsOf(def: CNode, text: string, src: SourceText): Array<{ name: string; span: Span }> {
   const body = def.childForFieldName('body');
   if (!body) return [];
   const t = text.slice(body.startIndex, body.endIndex)
@@ -137,14 +146,22 @@ function opsTables(decls: Node[], callbacks: Record<string, string[]>): void {
   }
 }
 
-/** Callbacks registered in the file's functions (INIT_WORK, ioctl tables, irq handlers). */
-function registrations(defs: ReadonlyArray<{ ts: Node; body: string }>, callbacks: Record<string, string[]>): void {
-  for (const { ts: d, body } of defs) {
+const REGISTRAR_NAME = new RegExp(`\\b(?:${Object.keys(CALLBACK_REGISTRARS).join('|')})\\b`, 'g');
+
+/**
+ * Callbacks registered in the file's functions (INIT_WORK, ioctl tables, irq
+ * handlers). The registrars' names are found in the text and confirmed in the
+ * tree, rather than asking the tree for every call of the function.
+ */
+function registrations(defs: ReadonlyArray<{ ts: Node; body: string; start: number }>, callbacks: Record<string, string[]>): void {
+  for (const { ts: d, body, start } of defs) {
     if (!REGISTRAR.test(body)) continue;
-    for (const c of d.descendantsOfType('call_expression')) {
-      const f = c.childForFieldName('function');
-      const reg = f && f.type === 'identifier' ? CALLBACK_REGISTRARS[f.text] : undefined;
-      if (!reg) continue;
+    for (const m of body.matchAll(REGISTRAR_NAME)) {
+      const at = start + m.index!;
+      const f = d.descendantForIndex(at, at + m[0].length);
+      const c = f?.type === 'identifier' ? f.parent : null;
+      if (!c || c.type !== 'call_expression' || c.childForFieldName('function')?.id !== f!.id) continue;
+      const reg = CALLBACK_REGISTRARS[m[0]]!;
       const args = c.childForFieldName('arguments')?.namedChildren.filter((x) => x.type !== 'comment') ?? [];
       const a = args[reg.arg];
       const fn = a?.type === 'pointer_expression' ? a.childForFieldName('argument')?.text : a?.text;
@@ -170,28 +187,32 @@ export function lowerCFile(tree: Tree, text: string, file: string, opts: LowerOp
   const decls: Node[] = [];
   topLevel(root, defs, decls);
 
-  const starts = lineStarts(text);
-  const directives = findDirectives(text, starts, opts.signallingMarkers ?? []);
+  const src = new SourceText(text);
+  const directives = findDirectives(text, src.starts, opts.signallingMarkers ?? []);
   for (const d of directives) {
     if (!d.allow.length) continue;
     for (const line of new Set([d.line, d.endLine])) out.lineSuppressions[line] = [...(out.lineSuppressions[line] ?? []), ...d.allow];
   }
 
-  interface Found { ts: Node; name: string; nameTs: Node; id: string; above: Directive[]; start: number; end: number; body: string }
+  interface Found {
+    ts: Node; head: FunctionHead & { body: NonNullable<FunctionHead['body']> }; name: string; nameTs: CNode; id: string;
+    above: Directive[]; start: number; end: number; body: string;
+  }
   const found: Found[] = [];
   const seen = new Map<string, number>();
-  const src = new SourceText(text);
   for (const ts of defs) {
-    if (!ts.childForFieldName('body')) continue;
-    const nameTs = functionDeclarator(ts)?.childForFieldName('declarator');
+    // Every function's head is copied (name, parameters, extent); bodies only when lowered.
+    const head = copyHead(ts, src, tree.language);
+    if (!head.body) continue;
+    const nameTs = functionDeclarator(head.def)?.childForFieldName('declarator');
     if (!nameTs || nameTs.type !== 'identifier') continue;
     const name = nameTs.text;
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);
-    const start = ts.startIndex;
-    const end = ts.endIndex;
+    const start = head.def.startIndex;
+    const end = head.def.endIndex;
     found.push({
-      ts, name, nameTs, id: n === 1 ? `${file}::${name}` : `${file}::${name}#${n}`, above: directivesAbove(ts, directives),
+      ts, head: { def: head.def, body: head.body }, name, nameTs, id: n === 1 ? `${file}::${name}` : `${file}::${name}#${n}`, above: directivesAbove(ts, directives),
       start, end, body: text.slice(start, end),
     });
   }
@@ -231,19 +252,23 @@ export function lowerCFile(tree: Tree, text: string, file: string, opts: LowerOp
   const containerParams = new Map<string, Map<number, string>>();
   for (const f of found) {
     const deep = relevant.has(f.name);
-    const def = deep ? copyTree(f.ts, src, tree.language) : undefined;
-    const fd = def ? functionDeclarator(def) : undefined;
-    const declarator = fd ?? (() => { const t = functionDeclarator(f.ts); return t ? copyTree(t, src, tree.language) : undefined; })();
+    const def = deep ? copyBody(f.head, src, tree.language) : undefined;
+    const declarator = functionDeclarator(f.head.def);
     if (def) {
-      const m = containerParamsOf(def, paramNames(functionDeclarator(f.ts)));
+      const m = containerParamsOf(def, paramNames(declarator));
       if (m && !containerParams.has(f.name)) containerParams.set(f.name, m);
     }
-    sources.push({
+    const s: FunctionSource = {
       name: f.name, id: f.id, span: spanAt(src, f.start, f.end), nameSpan: spanAt(src, f.nameTs.startIndex, f.nameTs.endIndex),
-      declarator, ...(def ? { def } : { calls: callsOf(f.ts, text, src) }),
-      ...(isTruncated(f.ts.childForFieldName('body')!) ? { truncated: true } : {}),
-      suppress: f.above.flatMap((d) => d.allow), markers: [...new Set(f.above.flatMap((d) => d.markers))],
-    });
+      declarator, ...(def ? { def } : { calls: callsOf(f.head.def, text, src) }),
+      suppress: [], markers: [],
+    };
+    if (f.head.body.truncated) s.truncated = true;
+    if (f.above.length) {
+      s.suppress = f.above.flatMap((d) => d.allow);
+      s.markers = [...new Set(f.above.flatMap((d) => d.markers))];
+    }
+    sources.push(s);
   }
 
   const lockMembers = opts.facts?.[GPUVA_LOCK_REGISTRAR.fact] ?? [];

@@ -8,7 +8,7 @@ import type { FileCtx } from './context';
 import { FnLowering } from './context';
 import { lowerBlock } from './stmt';
 import { endSpan, spanOf } from './spans';
-import { declaratorName, kindOfType, typeName } from './types';
+import { declaratorName, kindOfType, typeName, varInfo } from './types';
 
 export interface FunctionSource {
   name: string;
@@ -63,23 +63,13 @@ function parameters(L: FnLowering, fd: Node | undefined): IrParam[] {
       continue;
     }
     const kind = kindOfType(tname, L.file.structs);
-    L.vars.set(dn.name, { ...(kind ? { kind } : {}), pointer: dn.pointer, isParam: true, ...(tname === 'dma_resv' ? { resv: true } : {}) });
-    out.push({ name: dn.name, key: dn.name, ...(kind && dn.pointer ? { kind } : {}) });
+    L.vars.set(dn.name, varInfo(kind, dn.pointer, true, tname === 'dma_resv'));
+    const param: IrParam = { name: dn.name, key: dn.name };
+    if (kind && dn.pointer) param.kind = kind;
+    out.push(param);
     i++;
   }
   return out;
-}
-
-/** What a body's closing brace tells (a tree-sitter node or a copied one). */
-interface BodyNode {
-  childCount: number;
-  child(i: number): { type: string; isMissing: boolean } | null;
-}
-
-/** The body's closing brace is missing. */
-export function isTruncated(body: BodyNode): boolean {
-  const last = body.child(body.childCount - 1);
-  return !last || last.type !== '}' || last.isMissing;
 }
 
 export function lowerFunction(fc: FileCtx, src: FunctionSource): IrFunction {

@@ -36,6 +36,9 @@ type Subst = ReadonlyMap<string, Path | 'NULL'> | undefined;
 
 const MAX_EXPAND = 4;
 
+/** Callees the tables read keys through: one hash lookup rules the others out. */
+const KEY_TABLED: ReadonlySet<string> = new Set([...Object.keys(TRANSPARENT), ...Object.keys(RESV_ACCESSORS), ...Object.keys(VM_RESV_GEMS)]);
+
 /** The NULL pointer, literally (`NULL`, `0`, `(void *)0`). */
 export function isNullLiteral(n: Node): boolean {
   const x = peel(n);
@@ -149,7 +152,7 @@ function pathOf(n: Node, env: KeyEnv, subst: Subst, depth: number): Path | 'NULL
       const args = callArgs(x);
       const acc = env.accessors.get(name);
       if (acc && depth < MAX_EXPAND) return pathOf(acc.expr, env, bindParams(acc, args, env, subst, depth), depth + 1);
-      const t = TRANSPARENT[name];
+      const t = KEY_TABLED.has(name) ? TRANSPARENT[name] : undefined;
       if (t !== undefined && args[t]) return pathOf(args[t], env, subst, depth);
       if (!env.defined.has(name) && isConversion(name) && args[0]) {
         const p = pathOf(args[0], env, subst, depth);
@@ -219,7 +222,7 @@ function vmOfResvObj(n: Node, env: KeyEnv, subst: Subst, depth: number): string 
     const name = callName(x);
     const args = callArgs(x);
     if (!name) return undefined;
-    const i = VM_RESV_GEMS[name];
+    const i = KEY_TABLED.has(name) ? VM_RESV_GEMS[name] : undefined;
     if (i !== undefined) return args[i] ? pkey(pathOf(args[i]!, env, subst, depth)) : undefined;
     const acc = env.accessors.get(name);
     if (acc && depth < MAX_EXPAND) return vmOfResvObj(acc.expr, env, bindParams(acc, args, env, subst, depth), depth + 1);
@@ -240,7 +243,7 @@ function resvOwner(n: Node, env: KeyEnv, subst: Subst, depth: number): ResvOwner
     const name = callName(x);
     const args = callArgs(x);
     if (!name) return undefined;
-    const acc = RESV_ACCESSORS[name];
+    const acc = KEY_TABLED.has(name) ? RESV_ACCESSORS[name] : undefined;
     if (acc) {
       const k = args[acc.arg] ? pkey(pathOf(args[acc.arg]!, env, subst, depth)) : undefined;
       return k ? { kind: acc.owner, key: k } : undefined;

@@ -37,8 +37,19 @@ export function headSpan(n: Node, text: string): Span {
 
 /** The node's source text, whitespace folded, shortened for messages. */
 export function labelText(text: string, n: Node, max = 90): string {
-  const t = text.slice(n.startIndex, n.endIndex).replace(/\s+/g, ' ').replace(/\( /g, '(').trim();
+  // Folding only shortens text, and folding a prefix folds to a prefix of the whole
+  // (but for its last character): a long node is folded from a prefix, not in full.
+  const end = Math.min(n.endIndex, n.startIndex + 4 * max);
+  if (end < n.endIndex) {
+    const head = fold(text.slice(n.startIndex, end)).trimStart();
+    if (head.length - 1 > max) return `${head.slice(0, max - 1)}…`;
+  }
+  const t = fold(text.slice(n.startIndex, n.endIndex)).trim();
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+function fold(s: string): string {
+  return s.replace(/\s+/g, ' ').replace(/\( /g, '(');
 }
 
 /** The end of a node (a block's closing brace), as an empty span: where scoped locks are released. */

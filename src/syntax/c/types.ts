@@ -14,12 +14,23 @@ interface Node {
 import { HANDLE_TYPES } from '../../api/c';
 import type { ObjKind } from '../../model/state';
 
+/** HANDLE_TYPES as a Map: type names are cut from the file text, and a Map looks them up faster. */
+const HANDLE_KINDS: ReadonlyMap<string, ObjKind> = new Map(Object.entries(HANDLE_TYPES));
+
 export interface VarInfo {
   kind?: ObjKind;
   pointer: boolean;
   isParam: boolean;
   /** `struct dma_resv *`: its value is a resv, whose owner may be recorded. */
   resv?: boolean;
+}
+
+/** A VarInfo with only the members that hold (built without spreads: this is hot). */
+export function varInfo(kind: ObjKind | undefined, pointer: boolean, isParam: boolean, resv: boolean): VarInfo {
+  const v: VarInfo = { pointer, isParam };
+  if (kind) v.kind = kind;
+  if (resv) v.resv = true;
+  return v;
 }
 
 /** The struct (or typedef) name of a type node. */
@@ -58,7 +69,7 @@ export function declaratorName(d: Node | null): { name: string; pointer: boolean
 /** The kind of GPUVM object a struct type is (or embeds). */
 export function kindOfType(name: string | undefined, fileStructs: ReadonlyMap<string, ObjKind>): ObjKind | undefined {
   if (!name) return undefined;
-  return HANDLE_TYPES[name] ?? fileStructs.get(name);
+  return HANDLE_KINDS.get(name) ?? fileStructs.get(name);
 }
 
 /**
@@ -73,11 +84,11 @@ export function collectEmbeddingStructs(items: readonly Node[]): Map<string, Obj
     if (!s || s.type !== 'struct_specifier') continue;
     const name = s.childForFieldName('name')?.text;
     const body = s.childForFieldName('body');
-    if (!name || !body || HANDLE_TYPES[name]) continue;
+    if (!name || !body || HANDLE_KINDS.get(name)) continue;
     for (let i = 0; i < body.namedChildCount; i++) {
       const f = body.namedChild(i)!;
       if (f.type !== 'field_declaration') continue;
-      const k = HANDLE_TYPES[typeName(f.childForFieldName('type')) ?? ''];
+      const k = HANDLE_KINDS.get(typeName(f.childForFieldName('type')) ?? '');
       const d = f.childForFieldName('declarator');
       if (k && d && d.type === 'field_identifier') { out.set(name, k); break; }
     }
