@@ -250,6 +250,18 @@ export function copyBody(head: FunctionHead, src: SourceText, lang: Language): C
   return head.def;
 }
 
+/**
+ * The field of the node under the cursor, asked only where the parent's type
+ * has fields such a node may hold (types beyond the grammar's own, ERROR,
+ * give their named children the benefit of the doubt).
+ */
+function fieldOf(t: TypeTable, lang: Language, c: TreeCursor, parentType: number, named: boolean): string | null {
+  const fieldsHere = t.childFields[parentType] ?? 1;
+  if (fieldsHere !== 2 && !(named && fieldsHere === 1)) return null;
+  const fieldId = c.currentFieldId;
+  return fieldId ? lang.fields[fieldId] ?? null : null;
+}
+
 /** The walk: the root's child with field `stop` is copied without its children, and `atStop` sees it with the cursor on it. */
 function walkCopy(node: Node, src: SourceText, lang: Language, stop?: string, atStop?: (n: CNode, c: TreeCursor) => void): CNode {
   return node.hasError ? walkDamaged(node, src, lang, stop, atStop) : walkClean(node, src, lang, stop, atStop);
@@ -296,18 +308,11 @@ function walkClean(node: Node, src: SourceText, lang: Language, stop?: string, a
   try {
     const make = (parent: CNode | null, parentType: number): CNode | undefined => {
       const id = c.nodeTypeId;
-      let type = t.types[id];
-      let nm = t.named[id];
-      if (type === undefined) {
-        type = c.nodeType;
-        nm = lang.nodeTypeIsNamed(id);
-      }
-      let field: string | null = null;
-      const fieldsHere = t.childFields[parentType] ?? 1;
-      if (fieldsHere === 2 || (nm && fieldsHere === 1)) {
-        const fieldId = c.currentFieldId;
-        field = fieldId ? lang.fields[fieldId] ?? null : null;
-      }
+      // Beyond the grammar's own types: ERROR and the like.
+      const known = t.types[id] !== undefined;
+      const type = known ? t.types[id]! : c.nodeType;
+      const nm = known ? t.named[id] : lang.nodeTypeIsNamed(id);
+      const field = fieldOf(t, lang, c, parentType, !!nm);
       let start = -1;
       let end = -1;
       const kind = nm ? t.kind[id] ?? Kind.Inner : undefined;
@@ -385,28 +390,18 @@ function walkClean(node: Node, src: SourceText, lang: Language, stop?: string, a
 /** The walk of a damaged tree: it asks the cursor for every kept node's extent and for MISSING tokens. */
 function walkDamaged(node: Node, src: SourceText, lang: Language, stop?: string, atStop?: (n: CNode, c: TreeCursor) => void): CNode {
   const t = typeTable(lang);
-  const damaged = true;
   const c = node.walk();
   try {
     const make = (parent: CNode | null, parentType: number): CNode | undefined => {
       const id = c.nodeTypeId;
-      let type = t.types[id];
-      let nm = t.named[id];
-      if (type === undefined) {
-        // Beyond the grammar's own types: ERROR and the like.
-        type = c.nodeType;
-        nm = lang.nodeTypeIsNamed(id);
-      }
-      let field: string | null = null;
-      // Types beyond the grammar's own (ERROR) give their named children the benefit of the doubt.
-      const fieldsHere = t.childFields[parentType] ?? 1;
-      if (fieldsHere === 2 || (nm && fieldsHere === 1)) {
-        const fieldId = c.currentFieldId;
-        field = fieldId ? lang.fields[fieldId] ?? null : null;
-      }
+      // Beyond the grammar's own types: ERROR and the like.
+      const known = t.types[id] !== undefined;
+      const type = known ? t.types[id]! : c.nodeType;
+      const nm = known ? t.named[id] : lang.nodeTypeIsNamed(id);
+      const field = fieldOf(t, lang, c, parentType, !!nm);
       const keep = !!t.keepAnon[id];
       if (!nm && !field && !keep) return undefined;
-      const missing = keep && damaged ? c.nodeIsMissing : false;
+      const missing = keep ? c.nodeIsMissing : false;
       const n = new CNode(src, type, !!nm, field, c.startIndex, c.endIndex, missing);
       n.parent = parent;
       n.typeId = id;
