@@ -34,12 +34,14 @@ export const CASES = {
     });
     await step('click-step-reveals-line', async () => {
       const frame = await ui.webview('run_job');
+      // The cursor is on 36 (run_job's head); the step is the allocation on 37.
       const target = frame.locator('ol.steps li.step', { hasText: 'GpuVaAlloc::new' }).first();
       await target.click();
-      const line = await waitFor('the editor cursor on the step\'s line', async () => {
-        const l = await ui.cursorLine();
-        return l === 36 ? l : undefined;
-      }, 15000);
+      let seen = NaN;
+      const line = await waitFor('the editor cursor on the step\'s line (37)', async () => {
+        seen = await ui.cursorLine('vm.rs');
+        return seen === 37 ? seen : undefined;
+      }, 15000).catch((e) => { throw new Error(`${e.message}; cursor on line ${seen}`); });
       return `cursor at line ${line}`;
     });
     await step('scenario-diagnostics-and-simulation', async () => {

@@ -323,7 +323,12 @@ function uiHelpers(page, wait, shot) {
       }).catch((e) => { throw new Error(`${e.message}; webview texts: ${seen.join(' | ')}`); });
       return frame;
     },
-    async cursorLine() {
+    /**
+     * The cursor line of the editor of `name`: its tab is activated first, as
+     * the status bar shows no line while a webview is the active editor.
+     */
+    async cursorLine(name) {
+      await page.locator(`.tabs-container .tab[data-resource-name="${name}"]`).first().click().catch(() => {});
       const t = await page.locator('.statusbar-item[id*="status.editor.selection"]').first().innerText().catch(() => '');
       return Number(/Ln (\d+)/.exec(t)?.[1] ?? NaN);
     },
