@@ -10,7 +10,6 @@ import { lowerFnItem, rolesOf } from '../../src/syntax/rust/function';
 import { collectItems } from '../../src/syntax/rust/items';
 import { lowerLight, needsFullLowering, stateWords } from '../../src/syntax/rust/light';
 import type { FileCtx } from '../../src/syntax/rust/lower';
-import { LineTable } from '../../src/syntax/rust/snode';
 import { SourceText } from '../../src/syntax/rust/source';
 import { FIXTURES, found, getParsers, reviewTexts } from './kit';
 
@@ -36,7 +35,7 @@ async function bothWays(text: string): Promise<Array<{ name: string; light: IrFu
     const src = new SourceText(text);
     const items = collectItems(tree.rootNode, src);
     const words = stateWords(items, src.code);
-    const ctx = (): FileCtx => ({ file: 't.rs', src, lines: new LineTable(text), items, gen: 'upstream', opts: {}, closures: [], usedIds: new Set() });
+    const ctx = (): FileCtx => ({ file: 't.rs', src, items, gen: 'upstream', opts: {}, closures: [], usedIds: new Set() });
     const out = [];
     for (const it of items.fns) {
       if (!it.body || needsFullLowering(it, src.code.slice(it.node.startIndex, it.node.endIndex), words)) continue;

@@ -14,7 +14,8 @@ import type { FnLowering } from './context';
 import type { CondEnds } from './cond';
 import { lowerExpr, mayHaveEffects, type ExprCtx, type Value } from './expr';
 import { callArgs, callName, keyOf, literalKey, lockOf, peel, resvOwnerOf, vmOfResvObject } from './keys';
-import { headSpan, labelText } from './spans';
+import { labelText } from './spans';
+import { headSpan } from '../lines';
 
 export interface CallValue extends Value {
   /** Calls that fork by themselves (kref_put): the released / not released ends. */

@@ -4,26 +4,20 @@
 // lowered from the copy. Positions come from a line table, not from the tree.
 
 import type { Language, Node, TreeCursor } from 'web-tree-sitter';
+import { LineTable, type Point } from '../lines';
 
 /** The file text and its line starts, shared by every copied node. */
 export class SourceText {
-  /** Where each line starts (0-based lines), for index -> line and column. */
-  readonly starts: number[] = [0];
+  /** Where each line starts, for index -> line and column. */
+  readonly lines: LineTable;
 
   constructor(readonly text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    this.lines = new LineTable(text);
   }
 
   /** 0-based row and UTF-16 column of an index (tree-sitter's convention). */
-  pos(index: number): { row: number; column: number } {
-    const s = this.starts;
-    let lo = 0;
-    let hi = s.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (s[mid]! <= index) lo = mid; else hi = mid - 1;
-    }
-    return { row: lo, column: index - s[lo]! };
+  pos(index: number): Point {
+    return this.lines.point(index);
   }
 }
 

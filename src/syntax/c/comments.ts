@@ -11,26 +11,18 @@ export interface Directive {
   markers: string[];
 }
 
+import type { LineTable } from '../lines';
+
 const DIRECTIVE = /gpuvm-review:\s*(allow\s*\(([^)]*)\)|not-signalling|signalling)/g;
 
-export function lineOf(starts: readonly number[], index: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= index) lo = mid; else hi = mid - 1;
-  }
-  return lo + 1;
-}
-
-export function findDirectives(text: string, starts: readonly number[], extraMarkers: readonly string[] = []): Directive[] {
+export function findDirectives(text: string, lines: LineTable, extraMarkers: readonly string[] = []): Directive[] {
   const out: Directive[] = [];
   const push = (index: number, allow: string[], markers: string[]): void => {
-    const line = lineOf(starts, index);
+    const line = lines.row(index) + 1;
     const close = text.indexOf('*/', index);
     const nl = text.indexOf('\n', index);
     const endLine = close >= 0 && (nl < 0 || close > nl) && text.lastIndexOf('/*', index) > text.lastIndexOf('*/', index)
-      ? lineOf(starts, close) : line;
+      ? lines.row(close) + 1 : line;
     out.push({ line, endLine, allow, markers });
   };
   if (!text.includes('gpuvm-review')) {

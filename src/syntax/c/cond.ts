@@ -10,7 +10,8 @@ import { lowerCall } from './calls';
 import type { FnLowering } from './context';
 import { lowerExpr } from './expr';
 import { callArgs, callName, isNullLiteral, keyOf, peel } from './keys';
-import { labelText, spanOf } from './spans';
+import { labelText } from './spans';
+import { spanOf } from '../lines';
 
 export interface CondEnds {
   /** Open ends where the condition is true, and where it is false. */

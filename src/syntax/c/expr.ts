@@ -9,7 +9,8 @@ import { lowerCall } from './calls';
 import { lowerCond } from './cond';
 import type { FnLowering } from './context';
 import { keyOf, literalKey, peel, resvOwnerOf } from './keys';
-import { labelText, spanOf } from './spans';
+import { labelText } from './spans';
+import { spanOf } from '../lines';
 import { declaratorName, kindOfType, typeName, varInfo } from './types';
 import { lowerBlock } from './stmt';
 

@@ -13,7 +13,7 @@ import { findDirectives, type Directive } from './comments';
 import type { FileCtx } from './context';
 import { functionDeclarator, lowerFunction, type FunctionSource } from './function';
 import { callArgs, callName, type Accessor } from './keys';
-import { spanOf } from './spans';
+import { spanOf } from '../lines';
 import { collectEmbeddingStructs, typeName } from './types';
 
 const PREFILTER = new RegExp(
@@ -188,7 +188,7 @@ export function lowerCFile(tree: Tree, text: string, file: string, opts: LowerOp
   topLevel(root, defs, decls);
 
   const src = new SourceText(text);
-  const directives = findDirectives(text, src.starts, opts.signallingMarkers ?? []);
+  const directives = findDirectives(text, src.lines, opts.signallingMarkers ?? []);
   for (const d of directives) {
     if (!d.allow.length) continue;
     for (const line of new Set([d.line, d.endLine])) out.lineSuppressions[line] = [...(out.lineSuppressions[line] ?? []), ...d.allow];

@@ -7,7 +7,8 @@ import type { IrFunction, IrParam, Span } from '../../analysis/ir';
 import type { FileCtx } from './context';
 import { FnLowering } from './context';
 import { lowerBlock } from './stmt';
-import { endSpan, spanOf } from './spans';
+import { endSpan } from './spans';
+import { spanOf } from '../lines';
 import { declaratorName, kindOfType, typeName, varInfo } from './types';
 
 export interface FunctionSource {

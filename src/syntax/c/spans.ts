@@ -1,39 +1,8 @@
-// Source locations of tree-sitter nodes as IR spans. tree-sitter works on the
-// JS string, so indices and columns are already UTF-16 code units; lines and
-// columns become 1-based.
+// Labels and end spans of C nodes (spans themselves: ../lines). tree-sitter
+// works on the JS string, so indices and columns are UTF-16 code units.
 
-/** A located syntax node (a tree-sitter node or a copied one). */
-interface Node {
-  startPosition: { row: number; column: number };
-  endPosition: { row: number; column: number };
-  startIndex: number;
-  endIndex: number;
-}
 import type { Span } from '../../analysis/ir';
-
-export function spanOf(n: Node): Span {
-  const s = n.startPosition;
-  const e = n.endPosition;
-  return {
-    start: { line: s.row + 1, column: s.column + 1 },
-    end: { line: e.row + 1, column: e.column + 1 },
-    startIndex: n.startIndex,
-    endIndex: n.endIndex,
-  };
-}
-
-/** A span covering just the first line of a node (a call that spans lines still points at its start). */
-export function headSpan(n: Node, text: string): Span {
-  const s = n.startPosition;
-  const nl = text.indexOf('\n', n.startIndex);
-  const endIndex = nl < 0 || nl > n.endIndex ? n.endIndex : nl;
-  return {
-    start: { line: s.row + 1, column: s.column + 1 },
-    end: { line: s.row + 1, column: s.column + 1 + (endIndex - n.startIndex) },
-    startIndex: n.startIndex,
-    endIndex,
-  };
-}
+import type { Located as Node } from '../lines';
 
 /** The node's source text, whitespace folded, shortened for messages. */
 export function labelText(text: string, n: Node, max = 90): string {

@@ -12,7 +12,8 @@ import type { FnLowering } from './context';
 import { lowerDeclaration, lowerExpr } from './expr';
 import { callArgs, keyOf, literalKey, peel } from './keys';
 import { macroBlockAt, misparsedCall, type MacroBlock } from './macros';
-import { endSpan, headSpan, labelText, spanOf } from './spans';
+import { endSpan, labelText } from './spans';
+import { headSpan, spanOf } from '../lines';
 
 const SKIP = new Set(['comment', ';', '{', '}', 'type_definition', 'struct_specifier', 'union_specifier', 'enum_specifier',
   'preproc_def', 'preproc_function_def', 'preproc_call', 'preproc_include']);

@@ -12,7 +12,7 @@ import {
 import type { FnItem } from './items';
 import { resolveRef, shortText, type ExprOpts, type FnLowerer } from './lower';
 import { STD_MODULES, STD_TYPES, receiverType } from './names';
-import { spanOf } from './source';
+import { spanOf } from '../lines';
 import { classify, parseType, partsOf, typeClass, unwrapType, type TypeRef } from './types';
 import { joinFlows, unit, type Flow, type Value } from './values';
 

@@ -8,7 +8,8 @@ import type { IrFunction, IrNode } from '../../analysis/ir';
 import { REFCOUNT_TRAIT_METHODS, ROLE_METHODS } from '../../api/rust';
 import type { FnItem } from './items';
 import { FnLowerer, type FileCtx } from './lower';
-import { allowedIn, headSpan, markersIn, spanOf, type Comment } from './source';
+import { allowedIn, markersIn, type Comment } from './source';
+import { headSpan, spanOf } from '../lines';
 import { parseType } from './types';
 
 /** The split/merge operation types: their methods run inside the step callbacks. */
@@ -109,7 +110,7 @@ function errorSpans(n: Node): ReturnType<typeof spanOf>[] {
 
 /** A function item of the file. */
 export function lowerFnItem(f: FileCtx, item: FnItem): IrFunction[] {
-  const node = mirror(item.node, f.src.text, f.lines);
+  const node = mirror(item.node, f.src.text, f.src.lines);
   const displayName = item.implType ? `${item.implType}::${item.name}` : item.name;
   const rc = REFCOUNT_TRAIT_METHODS[item.name];
   const handsOn = rc && item.traitName && rc.trait.test(item.traitName) ? [rc.handsOn] : undefined;

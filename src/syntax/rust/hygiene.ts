@@ -8,7 +8,8 @@ import type { Node } from 'web-tree-sitter';
 import type { IrFile, Span } from '../../analysis/ir';
 import type { FileItems } from './items';
 import { typeName } from './items';
-import { headSpan, spanOf, type Comment, type SourceText } from './source';
+import { type Comment, type SourceText } from './source';
+import { headSpan, spanOf } from '../lines';
 
 type SyntaxFinding = IrFile['syntaxFindings'][number];
 

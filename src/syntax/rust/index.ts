@@ -10,8 +10,8 @@ import { hygieneFindings } from './hygiene';
 import { collectItems, detectGeneration, vmEvidence, type FileItems, type TopItem } from './items';
 import { lowerLight, needsFullLowering, stateWords, type StateWords } from './light';
 import type { FileCtx } from './lower';
-import { LineTable } from './snode';
-import { SourceText, spanOf } from './source';
+import { SourceText } from './source';
+import { spanOf } from '../lines';
 
 export const rustFrontend: Frontend = {
   language: 'rust',
@@ -28,7 +28,7 @@ export const rustFrontend: Frontend = {
     const genSource = opts.apiGeneration ? `the API generation setting (${gen})` : `API generation ${gen}`;
     const vmInits = vmEvidence(root, src, gen, genSource);
     const ctx: FileCtx = {
-      file, src, lines: new LineTable(text), items, gen: gen ?? 'upstream', opts, closures: [], usedIds: new Set(),
+      file, src, items, gen: gen ?? 'upstream', opts, closures: [], usedIds: new Set(),
       ...(vmInits.some((v) => v.immediate) ? { immediate: true } : {}),
     };
     const functions: IrFunction[] = [];

@@ -6,7 +6,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { VmInitEvidence } from '../../analysis/ir';
 import { BORROW_METHODS, GENERATION_MARKERS, GENERATION_MODE, OPS_TABLE_FIELDS, RELEASING_DROP_CALLS, TYPE_CLASSES, type ApiGeneration } from '../../api/rust';
-import { spanOf, type Comment, type SourceText } from './source';
+import { type Comment, type SourceText } from './source';
+import { spanOf } from '../lines';
 import type { TypeDefs } from './types';
 
 export interface ParamInfo {

@@ -15,8 +15,8 @@ import type { FnItem, FileItems } from './items';
 import { isProjection } from './calls';
 import { resolveAssoc } from './function';
 import type { FileCtx } from './lower';
-import { LineTable } from './snode';
-import { allowedIn, headSpan, markersIn, spanOf, squeeze } from './source';
+import { allowedIn, markersIn, squeeze } from './source';
+import { headSpan, spanOf } from '../lines';
 import { fieldType, parseType, partsOf, unwrapType, type TypeRef } from './types';
 import { STD_MODULES, STD_TYPES, receiverType } from './names';
 
@@ -422,7 +422,7 @@ export function lowerLight(f: FileCtx, item: FnItem, roles: string[]): IrFunctio
     if (e instanceof Unresolved) return undefined;
     throw e;
   }
-  const lines: LineTable = f.lines;
+  const lines = f.src.lines;
   const span = (s: number, e: number): Span => {
     const a = lines.point(base + s);
     const b = lines.point(base + e);

@@ -13,8 +13,8 @@ import { lowerCall, lowerMacro, lowerMethodCall } from './calls';
 import { lowerClosure } from './closures';
 import type { FileItems } from './items';
 import { bindPattern, patternCond } from './patterns';
-import { spanOf, type SourceText } from './source';
-import type { LineTable } from './snode';
+import { type SourceText } from './source';
+import { spanOf } from '../lines';
 import { classify, fieldType, parseType, partsOf, unwrapType, type Part, type TypeDefs, type TypeRef } from './types';
 import {
   droppablesOf, joinFlows, joinKey, partsUnder, unit, type ClosureRef, type Droppable, type Flow, type Value, type Var,
@@ -23,7 +23,6 @@ import {
 export interface FileCtx {
   file: string;
   src: SourceText;
-  lines: LineTable;
   items: FileItems;
   gen: ApiGeneration;
   /** The file says its VM is in immediate mode (drm_gpuvm_init / GpuVm::new flags). */

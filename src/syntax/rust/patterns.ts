@@ -7,7 +7,7 @@ import type { SNode as Node } from './snode';
 import type { Cond } from '../../analysis/ir';
 import { CLASSES } from '../../api/rust';
 import { fieldOf, isHandleClass, type FnLowerer } from './lower';
-import { spanOf } from './source';
+import { spanOf } from '../lines';
 import { classify, type TypeRef } from './types';
 import { unit, type Value, type Var } from './values';
 

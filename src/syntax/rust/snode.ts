@@ -5,34 +5,7 @@
 // (types, attributes, literals, macro bodies) are copied without children.
 
 import type { Language, Node } from 'web-tree-sitter';
-
-export interface Point {
-  row: number;
-  column: number;
-}
-
-/** Maps UTF-16 offsets to rows and columns (shared by every node of a file). */
-export class LineTable {
-  private readonly starts: number[] = [0];
-  constructor(text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
-  }
-  point(index: number): Point {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= index) lo = mid; else hi = mid - 1;
-    }
-    return { row: lo, column: index - this.starts[lo]! };
-  }
-  lineStart(row: number): number | undefined {
-    return this.starts[row];
-  }
-  get lines(): number {
-    return this.starts.length;
-  }
-}
+import type { LineTable, Point } from '../lines';
 
 export class SNode {
   readonly children: SNode[] = [];

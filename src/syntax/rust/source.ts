@@ -1,8 +1,8 @@
-// The text of a Rust file as the lowering needs it: spans of nodes (1-based
-// lines, UTF-16 columns), the comments by line, and the review comments
+// The text of a Rust file as the lowering needs it: its line table, the
+// comments by line, and the review comments
 // (`// gpuvm-review: allow(rule)`, `// gpuvm-review: signalling`).
 
-import type { Span } from '../../analysis/ir';
+import { LineTable } from '../lines';
 import { lex } from './lexer';
 
 export interface Comment {
@@ -13,28 +13,6 @@ export interface Comment {
   doc: boolean;
   /** Nothing but whitespace before it on its line. */
   ownLine: boolean;
-}
-
-/** What a span is made from: a tree-sitter Node or its JavaScript copy. */
-export interface Located {
-  startPosition: { row: number; column: number };
-  endPosition: { row: number; column: number };
-  startIndex: number;
-  endIndex: number;
-}
-
-export function spanOf(n: Located): Span {
-  const s = n.startPosition;
-  const e = n.endPosition;
-  return { start: { line: s.row + 1, column: s.column + 1 }, end: { line: e.row + 1, column: e.column + 1 }, startIndex: n.startIndex, endIndex: n.endIndex };
-}
-
-/** A span covering just the first line of a node (for items: the signature line). */
-export function headSpan(n: Located, text: string): Span {
-  const s = spanOf(n);
-  const nl = text.indexOf('\n', n.startIndex);
-  const end = nl < 0 || nl > n.endIndex ? n.endIndex : nl;
-  return { start: s.start, end: { line: s.start.line, column: s.start.column + (end - n.startIndex) }, startIndex: n.startIndex, endIndex: end };
 }
 
 /** The characters `\s` matches in a regex (and String.trim removes). */
@@ -63,8 +41,8 @@ const ALLOW = /gpuvm-review:\s*allow\(([^)]*)\)/;
 const MARKER = /gpuvm-review:\s*(not-signalling|signalling)\b/;
 
 export class SourceText {
-  /** Start index (UTF-16) of each line, 0-based line numbers. */
-  private readonly lineStarts: number[] = [0];
+  /** Where each line starts (the nodes' positions are read from it too). */
+  readonly lines: LineTable;
   readonly comments: Comment[] = [];
   /** 1-based line -> comments on it (a block comment is on each of its lines). */
   readonly commentsByLine = new Map<number, Comment[]>();
@@ -73,18 +51,19 @@ export class SourceText {
   readonly code: string;
 
   constructor(readonly text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
+    this.lines = new LineTable(text);
+    const lineStarts = this.lines.starts;
     const lexed = lex(text);
     this.code = lexed.code;
     let line = 1;
     for (const { start, end } of lexed.comments) {
-      while (line < this.lineStarts.length && this.lineStarts[line]! <= start) line++;
+      while (line < lineStarts.length && lineStarts[line]! <= start) line++;
       const t = text.slice(start, end);
       let endLine = line;
       for (let i = t.indexOf('\n'); i >= 0; i = t.indexOf('\n', i + 1)) endLine++;
       const cm: Comment = {
         line, endLine, text: t,
-        doc: /^\/\/\/(?!\/)|^\/\*\*(?!\*)/.test(t), ownLine: /^\s*$/.test(text.slice(this.lineStarts[line - 1]!, start)),
+        doc: /^\/\/\/(?!\/)|^\/\*\*(?!\*)/.test(t), ownLine: /^\s*$/.test(text.slice(lineStarts[line - 1]!, start)),
       };
       this.comments.push(cm);
       for (let l = cm.line; l <= cm.endLine; l++) {
@@ -96,28 +75,23 @@ export class SourceText {
 
   /** The offset where a 1-based line starts. */
   lineStart(line: number): number {
-    return this.lineStarts[Math.max(0, Math.min(line, this.lineStarts.length) - 1)]!;
+    const starts = this.lines.starts;
+    return starts[Math.max(0, Math.min(line, starts.length) - 1)]!;
   }
 
   /** The 1-based line of a UTF-16 offset. */
   lineOf(index: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= index) lo = mid; else hi = mid - 1;
-    }
-    return lo + 1;
+    return this.lines.row(index) + 1;
   }
 
   get lineCount(): number {
-    return this.lineStarts.length;
+    return this.lines.lines;
   }
 
   lineText(line: number): string {
-    const s = this.lineStarts[line - 1];
+    const s = this.lines.starts[line - 1];
     if (s === undefined) return '';
-    const e = this.lineStarts[line] ?? this.text.length + 1;
+    const e = this.lines.starts[line] ?? this.text.length + 1;
     return this.text.slice(s, e - 1);
   }
 
