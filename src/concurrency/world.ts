@@ -4,7 +4,7 @@
 // state with its own locks and context plugged in, so the sequential model's
 // checks ("this path holds gpuva.lock") read that thread's locks.
 
-import type { ExecContext, HeldLock, ModelState } from '../model/state';
+import { cloneJson, type ExecContext, type HeldLock, type ModelState } from '../model/state';
 
 /** Registers of a compound operation in progress (plain data: they are hashed). */
 export type Regs = Record<string, string | number | boolean | string[]>;
@@ -72,17 +72,8 @@ export function absorb(w: World, t: ThreadState, s: ModelState): void {
 /** The shared state belongs to no thread: its own context fields stay at this value. */
 export const PARKED: ExecContext = { name: 'shared', signalling: 0, signallingFrom: [], begins: 0, atomic: 0 };
 
-/** Deep copy of plain data (much cheaper than structuredClone on the many small objects of a world). */
-function copy<T>(v: T): T {
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map(copy) as T;
-  const out: Record<string, unknown> = {};
-  for (const k in v) out[k] = copy((v as Record<string, unknown>)[k]);
-  return out as T;
-}
-
 export function cloneWorld(w: World): World {
-  return copy(w);
+  return cloneJson(w);
 }
 
 /**

@@ -179,7 +179,7 @@ export function emptyState(ctxName = 'process'): ModelState {
 }
 
 /** A deep copy of plain JSON data; several times faster than structuredClone on model states. */
-function cloneJson<T>(v: T): T {
+export function cloneJson<T>(v: T): T {
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map(cloneJson) as T;
   const out: Record<string, unknown> = {};
