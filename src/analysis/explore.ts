@@ -6,7 +6,7 @@
 import { applyOp, ModelError, type ModelConfig, type Outcome, type Violation } from '../model/apply';
 import { exitViolations } from '../model/checks';
 import { OP_BY_NAME, type Op } from '../model/ops';
-import { stateKey, type ModelState, type ObjKind, type VaObj } from '../model/state';
+import { shallowState, stateKey, type ModelState, type ObjKind, type VaObj } from '../model/state';
 import { FIELDS, splitField } from './fields';
 import type { Cond, IrEvent, IrFunction, IrNode, Span } from './ir';
 
@@ -900,7 +900,7 @@ function declareParams(s: ModelState, fn: IrFunction, fctx: FunctionContext, cfg
       if (p.owned && p.kind !== 'vm' && r.name in s.names) {
         // Owned by value: this function must release or hand it on.
         const id = s.names[r.name]!;
-        s = structuredClone(s);
+        s = shallowState(s); // objects are shared: only owned changes
         s.owned[id] = { count: 1, origins: [''], labels: [`'${p.name}' (owned on entry)`] };
       }
     }
